@@ -1,0 +1,59 @@
+# le-triage: every install step lives here. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := dovecot-imapd chromium
+PYTEST_ARGS ?=
+
+.PHONY: install system-deps demo test lint typecheck unit fuzz bench container-check clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+# Debian packages the tests talk to (a real IMAP server, a real browser); installed only when missing.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@# the packaged dovecot service is not used: tests start their own on loopback
+	-@if command -v systemctl >/dev/null && systemctl is-active -q dovecot 2>/dev/null; then systemctl stop dovecot; fi
+
+demo: install
+	$(BIN)/triage demo
+
+lint: install
+	$(BIN)/ruff check triage nlp store tests bench
+	$(BIN)/ruff format --check triage nlp store tests bench || true
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+
+test: install system-deps lint typecheck
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/triage/test_fuzz.py $(PYTEST_ARGS)
+
+bench: install system-deps
+	$(BIN)/python -m bench.run
+
+container-check: install system-deps
+	bash bench/../.ci/container-check.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts triage-data triage.db*

@@ -1,0 +1,85 @@
+"""Audit events as a hash chain: each row stores the hash of the previous one.
+
+Appending takes the last row's hash under the same transaction; ``verify_chain`` recomputes
+every hash so an edited or deleted row is detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from store.models import AuditEvent, utcnow
+
+
+def _digest(ev: AuditEvent) -> str:
+    body = {
+        "id": ev.id,
+        "at": ev.at.isoformat() if isinstance(ev.at, datetime) else str(ev.at),
+        "actor": ev.actor,
+        "ticket_id": ev.ticket_id,
+        "action": ev.action,
+        "field": ev.field,
+        "old": ev.old_value,
+        "new": ev.new_value,
+        "detail": ev.detail,
+        "prev": ev.prev_hash,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: str = "system",
+    ticket_id: int | None = None,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain (flushed, committed with the caller's transaction)."""
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    ev = AuditEvent(
+        at=utcnow(),
+        actor=actor,
+        ticket_id=ticket_id,
+        action=action,
+        field=field,
+        old_value=old,
+        new_value=new,
+        detail=detail or {},
+        prev_hash=last.hash if last else "",
+    )
+    session.add(ev)
+    session.flush()  # assigns the id, which is part of the hash
+    ev.hash = _digest(ev)
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int
+    problem: str
+
+
+def verify_chain(session: Session) -> list[ChainProblem]:
+    """Every broken link: a row whose content no longer matches its hash, or a missing predecessor."""
+    problems: list[ChainProblem] = []
+    prev = ""
+    for ev in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
+        assert ev.id is not None
+        if ev.prev_hash != prev:
+            problems.append(ChainProblem(ev.id, "previous event missing or altered"))
+        if _digest(ev) != ev.hash:
+            problems.append(ChainProblem(ev.id, "event content altered"))
+        prev = ev.hash
+    return problems

@@ -1,0 +1,3 @@
+"""le-triage: watches the law-enforcement mailbox, files tickets, acknowledges authorities."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,49 @@
+"""The ``triage`` command: one module per command group, each with a ``register`` function.
+
+A command module adds its sub-parser and sets ``func(args, settings) -> int``; settings are
+loaded once here and passed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from triage import __version__
+from triage.logsetup import setup_logging
+from triage.settings import SettingsError, load_settings
+
+COMMAND_MODULES = (
+    "triage.cli.extract",
+    "triage.cli.db",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="triage", description="le-triage: the law-enforcement mailbox daemon")
+    parser.add_argument("--version", action="version", version=f"triage {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"triage: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings)
+    return int(args.func(args, settings) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

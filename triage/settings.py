@@ -1,0 +1,185 @@
+"""The one settings object of le-triage.
+
+Read once at start-up from ``TRIAGE_*`` environment variables, an optional config file
+(``TRIAGE_CONFIG_FILE``, TOML) and ``*_FILE`` variants of every secret, validated, then
+passed down explicitly. Nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SECRET_FIELDS = ("imap_password", "smtp_password", "secret_key", "oncall_webhook_token")
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Values from the TOML file named by TRIAGE_CONFIG_FILE (lower priority than env)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("TRIAGE_CONFIG_FILE")
+        if not path:
+            return {}
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        section = data.get("triage", data)
+        return {k: v for k, v in section.items() if not isinstance(v, dict) or k == "mailboxes"}
+
+
+class _SecretFileSource(PydanticBaseSettingsSource):
+    """``TRIAGE_<SECRET>_FILE`` reads a secret from a file (Docker/Kubernetes secrets)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in SECRET_FIELDS:
+            path = os.environ.get(f"TRIAGE_{name.upper()}_FILE")
+            if path:
+                out[name] = Path(path).read_text(encoding="utf-8").strip()
+        return out
+
+
+class Settings(BaseSettings):
+    """Every knob of the daemon, the web UI and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", frozen=True, extra="ignore")
+
+    # --- storage
+    database_url: str = Field("sqlite:///./triage.db", description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
+    data_dir: Path = Field(Path("./triage-data"), description="Raw-mail archive and demo outbox")
+    auto_migrate: bool = Field(True, description="Apply Alembic migrations when run/serve/demo start")
+
+    # --- mail source
+    source: str = Field("imap", description="'imap' or 'maildir:PATH'")
+    imap_host: str = Field("localhost", description="IMAP server host")
+    imap_port: int = Field(993, description="IMAP server port")
+    imap_user: str = Field("", description="IMAP login")
+    imap_password: SecretStr = Field(SecretStr(""), description="IMAP password (or TRIAGE_IMAP_PASSWORD_FILE)")
+    imap_ssl: bool = Field(True, description="Implicit TLS for IMAP")
+    imap_folder: str = Field("INBOX", description="Folder watched for new mail")
+    processed_folder: str = Field("Processed", description="Folder processed mail is moved to")
+    mark_mode: Literal["move", "flag"] = Field("move", description="Move processed mail, or only flag it")
+    poll_seconds: float = Field(60.0, description="Polling interval when IDLE is missing", gt=0)
+    idle_seconds: float = Field(25 * 60, description="Re-issue IDLE after this long (< 29 min)", gt=0, le=29 * 60)
+    imap_timeout: float = Field(60.0, description="Socket timeout for IMAP", gt=0)
+    batch_size: int = Field(50, description="Messages fetched per batch", ge=1)
+
+    # --- outgoing mail
+    smtp_host: str = Field("localhost", description="SMTP relay host")
+    smtp_port: int = Field(25, description="SMTP relay port")
+    smtp_user: str = Field("", description="SMTP login (empty: no auth)")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password (or TRIAGE_SMTP_PASSWORD_FILE)")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field("none", description="SMTP transport security")
+    smtp_timeout: float = Field(30.0, description="SMTP socket timeout", gt=0)
+    from_address: str = Field("lawenforcement@platform.example", description="Sender of acknowledgments")
+    own_addresses: list[str] = Field(default_factory=list, description="Other addresses that are ours")
+    outbox_dir: Path | None = Field(None, description="Write outgoing mail as .eml here instead of SMTP")
+    outbox_max_attempts: int = Field(8, description="SMTP attempts before an outbox row fails", ge=1)
+    outbox_backoff_seconds: float = Field(30.0, description="First retry delay; doubles each attempt", gt=0)
+    outbox_backoff_max_seconds: float = Field(900.0, description="Longest retry delay", gt=0)
+
+    # --- acknowledgment policy
+    organisation: str = Field("Platform", description="Organisation name in replies and guidelines")
+    ack_unverified: bool = Field(False, description="Acknowledge senders that are not verified")
+    ack_rate_per_sender: int = Field(5, description="Acknowledgments per sender address per hour", ge=0)
+    ack_rate_per_domain: int = Field(50, description="Acknowledgments per sender domain per hour", ge=0)
+    ack_max_age_days: int = Field(14, description="No acknowledgment for mail older than this", ge=0)
+    max_message_bytes: int = Field(50 * 1024 * 1024, description="Larger messages are archived, not parsed", gt=0)
+    trusted_authserv_id: str = Field("mx1.platform.example", description="Our MTA's Authentication-Results id")
+    secret_key: SecretStr = Field(SecretStr("change-me"), description="Signs Message-IDs, sessions, CSRF tokens")
+
+    # --- extraction
+    use_spacy: bool = Field(True, description="Use installed spaCy pipelines when present")
+    max_text_chars: int = Field(200_000, description="Text fed to NLP per message", gt=0)
+
+    # --- web
+    web_host: str = Field("127.0.0.1", description="Review UI bind address")
+    web_port: int = Field(8080, description="Review UI port")
+    base_url: str = Field("http://127.0.0.1:8080", description="Public URL of the review UI (links in pages)")
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (enable behind HTTPS)")
+
+    # --- paging
+    oncall_email: str = Field("", description="Email address paged for emergencies")
+    oncall_webhook: str = Field("", description="Webhook URL POSTed for emergencies")
+    oncall_webhook_token: SecretStr = Field(SecretStr(""), description="Bearer token for the webhook")
+    oncall_repeat_minutes: int = Field(15, description="Page again if nobody picked the ticket up", ge=1)
+
+    # --- ops
+    metrics_port: int = Field(0, description="Daemon Prometheus port (0: off)", ge=0)
+    retention_days: int = Field(0, description="Purge raw mail of tickets closed longer ago (0: never)", ge=0)
+    log_format: Literal["auto", "json", "text"] = Field("auto", description="Log format")
+    log_level: str = Field("INFO", description="Log level")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, v: str) -> str:
+        if not v.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return v
+
+    @field_validator("source")
+    @classmethod
+    def _check_source(cls, v: str) -> str:
+        if v != "imap" and not v.startswith("maildir:"):
+            raise ValueError("must be 'imap' or 'maildir:PATH'")
+        return v
+
+    @model_validator(mode="after")
+    def _check_smtp_port(self) -> Settings:
+        if not 0 < self.smtp_port < 65536 or not 0 < self.imap_port < 65536:
+            raise ValueError("ports must be between 1 and 65535")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _SecretFileSource(settings_cls),
+            _TomlFileSource(settings_cls),
+        )
+
+    @property
+    def maildir_path(self) -> Path | None:
+        return Path(self.source.split(":", 1)[1]) if self.source.startswith("maildir:") else None
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    def ours(self) -> set[str]:
+        """Every address this deployment sends from or receives at, lowercased."""
+        return {a.lower() for a in [self.from_address, self.imap_user, *self.own_addresses] if "@" in a}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings or raise SettingsError with one line naming the bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "TRIAGE_" + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else "settings"
+        raise SettingsError(f"invalid setting {name}: {err['msg']}") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read configuration: {exc}") from None
