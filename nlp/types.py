@@ -98,6 +98,9 @@ class Extraction:
     targets: list[str] = field(default_factory=list)
     non_disclosure: bool = False
     sender_verified: bool | None = None
+    # presence of request elements a reviewer needs that are not fields of their own:
+    # named_official, data_categories, date_range, emergency_justification
+    elements: dict[str, bool] = field(default_factory=dict)
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
     signals: list[Signal] = field(default_factory=list)
@@ -124,6 +127,7 @@ class Extraction:
             "targets": list(self.targets),
             "non_disclosure": self.non_disclosure,
             "sender_verified": self.sender_verified,
+            "elements": dict(self.elements),
             "evidence": {k: [asdict(e) for e in v] for k, v in self.evidence.items()},
             "confidence": dict(self.confidence),
             "signals": [asdict(s) for s in self.signals],
