@@ -12,9 +12,15 @@ from store.db import make_engine
 from store.migrate import upgrade
 from triage.settings import Settings, load_settings
 
+pytest_plugins = ["tests.servers.smtp"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+pytest_plugins = [
+    "tests.servers.postgres",
+]
 
 
 @pytest.fixture

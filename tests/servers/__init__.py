@@ -1,0 +1,1 @@
+"""Real servers started by tests (SMTP, IMAP) as pytest plugins."""

@@ -1,0 +1,73 @@
+"""PostgreSQL test support: a throwaway, migrated database per test on the local server.
+
+The server (127.0.0.1:5432, user postgres, trust auth) is shared by everyone on the
+machine, so each test gets its own ``triage_t_<random>`` database and drops it after.
+Tests skip with one clear line only when no server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+ADMIN_DSN = os.environ.get("TRIAGE_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+PG_HOST = os.environ.get("TRIAGE_TEST_PG_HOST", "127.0.0.1:5432")
+
+
+def _admin_connect():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=3)
+
+
+def server_available() -> str | None:
+    """None when the server answers, else the reason it does not."""
+    try:
+        with _admin_connect() as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # any failure means "no usable server"
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return None
+
+
+def create_database() -> tuple[str, str]:
+    """Create an empty database; returns (name, SQLAlchemy URL)."""
+    name = f"triage_t_{secrets.token_hex(6)}"
+    with _admin_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, f"postgresql+psycopg://postgres@{PG_HOST}/{name}"
+
+
+def drop_database(name: str) -> None:
+    """Drop ``name`` even if a killed test process left connections behind."""
+    with _admin_connect() as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture
+def pg_url_empty() -> Iterator[str]:
+    """URL of a fresh, empty (unmigrated) PostgreSQL database, dropped after the test."""
+    reason = server_available()
+    if reason:
+        pytest.skip(f"PostgreSQL not reachable at {PG_HOST} ({reason}); PostgreSQL half skipped")
+    name, url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(name)
+
+
+@pytest.fixture
+def pg_url(pg_url_empty: str) -> str:
+    """URL of a fresh PostgreSQL database migrated to head, dropped after the test."""
+    from store.migrate import upgrade
+
+    upgrade(pg_url_empty)
+    return pg_url_empty
