@@ -1,0 +1,117 @@
+"""Tickets: human-friendly references, creation, lookup and extracted fields.
+
+References are ``LE-<year>-<six digits>``, numbered per year from the ``reference_counter``
+row. The counter is bumped with a single ``INSERT .. ON CONFLICT DO UPDATE .. RETURNING``
+statement, which takes the row lock on PostgreSQL and the write lock on SQLite, so two
+concurrent transactions can never receive the same number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from store.models import Outbox, ReferenceCounter, Ticket, TicketField, TicketMessage, utcnow
+
+REFERENCE_RE = re.compile(r"\bLE-(\d{4})-(\d{6})\b")
+
+
+def format_reference(year: int, number: int) -> str:
+    return f"LE-{year:04d}-{number:06d}"
+
+
+def allocate_reference(session: Session, year: int | None = None) -> str:
+    """Next unique reference of ``year`` (default: this UTC year), in the caller's transaction."""
+    year = year or utcnow().year
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = ReferenceCounter.__table__  # type: ignore[attr-defined]
+    stmt = (
+        insert(table)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
+        .returning(table.c.last)
+    )
+    number = session.execute(stmt).scalar_one()
+    return format_reference(year, int(number))
+
+
+def references_in(text: str) -> list[str]:
+    """Every ticket reference written in ``text`` (a subject, a body), in order."""
+    return [format_reference(int(y), int(n)) for y, n in REFERENCE_RE.findall(text or "")]
+
+
+def create_ticket(session: Session, *, received_at: datetime, **values: Any) -> Ticket:
+    """A new ticket with a freshly allocated reference (flushed, so it has an id)."""
+    ticket = Ticket(reference=allocate_reference(session, received_at.year), received_at=received_at, **values)
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def find_by_reference(session: Session, reference: str) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.reference == reference.strip().upper())).first()
+
+
+def find_by_message_id(session: Session, msgid: str) -> Ticket | None:
+    """The ticket holding the message (inbound or our outbound) with this Message-ID."""
+    tid = session.exec(select(TicketMessage.ticket_id).where(TicketMessage.message_id == msgid)).first()
+    if tid is None:
+        tid = session.exec(select(Outbox.ticket_id).where(Outbox.message_id == msgid)).first()
+    return session.get(Ticket, tid) if tid is not None else None
+
+
+def list_tickets(session: Session, status: str | None = None, limit: int | None = None) -> Sequence[Ticket]:
+    query = select(Ticket).order_by(col(Ticket.id))
+    if status:
+        query = query.where(Ticket.status == status)
+    if limit:
+        query = query.limit(limit)
+    return session.exec(query).all()
+
+
+def set_field(
+    session: Session,
+    ticket_id: int,
+    name: str,
+    value: Any,
+    *,
+    confidence: float | None = None,
+    evidence: list[dict[str, Any]] | None = None,
+) -> TicketField:
+    """Store the machine value of one field; a reviewer's correction is kept untouched."""
+    row = session.exec(select(TicketField).where(TicketField.ticket_id == ticket_id, TicketField.name == name)).first()
+    if row is None:
+        row = TicketField(ticket_id=ticket_id, name=name)
+    row.machine_value = value
+    row.confidence = confidence
+    row.evidence = evidence or []
+    session.add(row)
+    return row
+
+
+def fields_of(session: Session, ticket_id: int) -> dict[str, TicketField]:
+    rows = session.exec(select(TicketField).where(TicketField.ticket_id == ticket_id)).all()
+    return {r.name: r for r in rows}
+
+
+def outbox_of(session: Session, ticket_id: int) -> Sequence[Outbox]:
+    return session.exec(select(Outbox).where(Outbox.ticket_id == ticket_id).order_by(col(Outbox.id))).all()
+
+
+def ack_summary(rows: Sequence[Outbox]) -> dict[str, Any] | None:
+    """The acknowledgment state of a ticket: the latest real ack, else the latest decision not to send."""
+    acks = [r for r in rows if r.kind == "ack"]
+    real = [r for r in acks if r.status != "suppressed"]
+    pool = real or acks
+    if not pool:
+        return None
+    chosen = pool[-1]
+    status = "queued" if chosen.status == "sending" else chosen.status
+    reason = chosen.reason if chosen.status == "suppressed" else chosen.last_error
+    return {"status": status, "reason": reason, "message_id": chosen.message_id, "sent_at": chosen.sent_at}
