@@ -16,7 +16,10 @@ from pathlib import Path
 TEMPLATES = Path(__file__).with_name("templates") / "requests.jsonl"
 FIRST = ["Dana", "Pierre", "Lukas", "Lucía", "Marco", "Anouk", "Tomasz", "João", "Grace", "Amira"]
 LAST = ["Kessler", "Moreau", "Bauer", "García", "Rossi", "de Vries", "Nowak", "Silva", "Okafor", "Haddad"]
-AUTH = "mx1.platform.example; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; dmarc=pass header.from={domain}"
+AUTH = (
+    "mx1.platform.example; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain};"
+    " dmarc=pass header.from={domain}"
+)
 
 
 def load_templates() -> list[dict[str, str]]:
@@ -28,8 +31,11 @@ def make_message(i: int, rng: random.Random, templates: list[dict[str, str]], to
     first, last = rng.choice(FIRST), rng.choice(LAST)
     values = {
         "first": first, "last": last, "local": f"{first[0]}{last}".lower().replace(" ", ""),
-        "caseno": f"{rng.randint(2026, 2026)}-{rng.randint(1000, 99999)}", "user": f"@user_{rng.randint(1, 10**6)}",
-        "uid": str(rng.randint(10**8, 10**10)), "chan": f"chan{rng.randint(1, 99999)}", "post": str(rng.randint(1, 999)),
+        "caseno": f"2026-{rng.randint(1000, 99999)}",
+        "user": f"@user_{rng.randint(1, 10**6)}",
+        "uid": str(rng.randint(10**8, 10**10)),
+        "chan": f"chan{rng.randint(1, 99999)}",
+        "post": str(rng.randint(1, 999)),
         "nn": f"{rng.randint(0, 99):02d}", "nnn": f"{rng.randint(0, 999):03d}",
     }
     msg = EmailMessage()
