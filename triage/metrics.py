@@ -22,6 +22,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from store.models import MailboxState, Outbox, Ticket, utcnow
 
@@ -64,16 +65,17 @@ class DatabaseCollector(Collector):
             labels=["mailbox", "folder"],
         )
         with self.engine.connect() as conn:
-            pending = Outbox.status.in_(BACKLOG_STATUSES)  # type: ignore[attr-defined]
-            for kind, count in conn.execute(select(Outbox.kind, func.count()).where(pending).group_by(Outbox.kind)):
+            pending = col(Outbox.status).in_(BACKLOG_STATUSES)
+            by_kind = select(col(Outbox.kind), func.count()).where(pending).group_by(col(Outbox.kind))
+            for kind, count in conn.execute(by_kind):
                 backlog.add_metric([kind], count)
-            first = conn.execute(select(func.min(Outbox.created_at)).where(pending)).scalar()
+            first = conn.execute(select(func.min(col(Outbox.created_at))).where(pending)).scalar()
             oldest.add_metric([], max(0.0, (now - _aware(first)).total_seconds()) if first else 0.0)
-            rows = conn.execute(select(Ticket.request_type, func.count()).group_by(Ticket.request_type))
+            rows = conn.execute(select(col(Ticket.request_type), func.count()).group_by(col(Ticket.request_type)))
             for request_type, count in rows:
                 tickets.add_metric([request_type or "unknown"], count)
             for mailbox, folder, at in conn.execute(
-                select(MailboxState.mailbox, MailboxState.folder, MailboxState.last_poll_at)
+                select(col(MailboxState.mailbox), col(MailboxState.folder), col(MailboxState.last_poll_at))
             ):
                 if at is not None:
                     polled.add_metric([mailbox, folder], _aware(at).timestamp())
