@@ -1,17 +1,50 @@
-"""Pipeline component `language` (placeholder until implemented)."""
+"""Pipeline component `language`: ISO 639-1 code of the main body, with lingua.
+
+The new body text (no quotes, no signature) is judged when it is long enough: a Catalan
+footer or an English quoted thread must not decide the language of a Spanish request.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from nlp.models import language_detector, language_settings
 from nlp.registry import Doc, register
-from nlp.types import NlpConfig
+from nlp.types import Evidence, NlpConfig
+
+log = logging.getLogger(__name__)
+
+
+def text_to_judge(doc: Doc, min_words: int) -> tuple[str, str]:
+    """(source, text): the body when long enough, else body with subject and signature added."""
+    body = doc.texts.get("body", "")
+    if len(body.split()) >= min_words:
+        return "body", body
+    parts = [doc.texts.get(k, "") for k in ("subject", "body", "signature", "forward", "attachment")]
+    return "body", "\n".join(p for p in parts if p)
 
 
 @register("language")
 class Component:
     def __init__(self, config: NlpConfig, resources: dict[str, Any]) -> None:
         self.config = config
+        self.detector = language_detector(resources)
+        self.min_words = int(language_settings()["min_body_words"])
 
     def __call__(self, doc: Doc) -> None:
-        return None
+        source, text = text_to_judge(doc, self.min_words)
+        text = text[:5000]  # plenty for a language decision, bounded cost
+        if not text.strip():
+            return
+        lang = self.detector.detect_language_of(text)
+        if lang is None:
+            log.info("language undecided")
+            return
+        code = lang.iso_code_639_1.name.lower()
+        confidence = float(self.detector.compute_language_confidence(text, lang))
+        doc.result.language = code
+        doc.result.confidence["language"] = round(confidence, 3)
+        sample = text[:80]
+        doc.result.add_evidence("language", Evidence(sample, "body", 0, len(sample), rule="lingua"))
+        log.debug("language %s (%.2f) from %s", code, confidence, source)
