@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     from_address: str = Field("lawenforcement@platform.example", description="Sender of acknowledgments")
     own_addresses: list[str] = Field(default_factory=list, description="Other addresses that are ours")
     outbox_dir: Path | None = Field(None, description="Write outgoing mail as .eml here instead of SMTP")
+    outbox_poll_seconds: float = Field(5.0, description="How often the daemon delivers the outbox while idle", gt=0)
     outbox_max_attempts: int = Field(8, description="SMTP attempts before an outbox row fails", ge=1)
     outbox_backoff_seconds: float = Field(30.0, description="First retry delay; doubles each attempt", gt=0)
     outbox_backoff_max_seconds: float = Field(900.0, description="Longest retry delay", gt=0)
@@ -98,13 +99,25 @@ class Settings(BaseSettings):
     ack_rate_per_sender: int = Field(5, description="Acknowledgments per sender address per hour", ge=0)
     ack_rate_per_domain: int = Field(50, description="Acknowledgments per sender domain per hour", ge=0)
     ack_max_age_days: int = Field(14, description="No acknowledgment for mail older than this", ge=0)
-    max_message_bytes: int = Field(50 * 1024 * 1024, description="Larger messages are archived, not parsed", gt=0)
+    max_message_bytes: int = Field(50 * 1024 * 1024, description="Larger messages are archived; only their headers are parsed", gt=0)
     trusted_authserv_id: str = Field("mx1.platform.example", description="Our MTA's Authentication-Results id")
     secret_key: SecretStr = Field(SecretStr("change-me"), description="Signs Message-IDs, sessions, CSRF tokens")
 
     # --- extraction
     use_spacy: bool = Field(True, description="Use installed spaCy pipelines when present")
     max_text_chars: int = Field(200_000, description="Text fed to NLP per message", gt=0)
+    max_html_chars: int = Field(1_000_000, description="HTML (markup included) fed to NLP per message", gt=0)
+
+    # --- parsing limits (a message over one is still filed, flagged with the limit it hit)
+    max_mime_parts: int = Field(1000, description="MIME parts read per message; later parts are skipped", gt=0)
+    max_mime_depth: int = Field(25, description="MIME nesting (multipart, message/rfc822) read per message", gt=0)
+    max_header_count: int = Field(1000, description="Header fields read per message", gt=0)
+    max_header_chars: int = Field(64 * 1024, description="Longer header values are cut to this many chars", gt=0)
+    max_attachments: int = Field(100, description="Attachments decoded per message; the rest are skipped", ge=0)
+    max_attachment_bytes: int = Field(
+        40 * 1024 * 1024, description="Total decoded attachment bytes kept per message (never decompressed)", ge=0
+    )
+    max_body_chars: int = Field(2_000_000, description="Text and HTML body chars kept per message", gt=0)
 
     # --- web
     web_host: str = Field("127.0.0.1", description="Review UI bind address")
@@ -123,6 +136,19 @@ class Settings(BaseSettings):
     retention_days: int = Field(0, description="Purge raw mail of tickets closed longer ago (0: never)", ge=0)
     log_format: Literal["auto", "json", "text"] = Field("auto", description="Log format")
     log_level: str = Field("INFO", description="Log level")
+    health_outbox_max_failing_minutes: int = Field(
+        60, description="healthcheck fails when an outgoing mail has been failing this long (0: never)", ge=0
+    )
+    leader_retry_seconds: float = Field(
+        2.0, description="How often a follower replica tries to take over a mailbox's leadership", gt=0
+    )
+
+    # --- OAuth2 (XOAUTH2) instead of passwords, e.g. Microsoft 365 or Google Workspace
+    imap_oauth2_token_file: Path | None = Field(None, description="File holding the IMAP OAuth2 bearer token")
+    imap_oauth2_token_command: str = Field("", description="Command printing the IMAP OAuth2 bearer token")
+    smtp_oauth2_token_file: Path | None = Field(None, description="File holding the SMTP OAuth2 bearer token")
+    smtp_oauth2_token_command: str = Field("", description="Command printing the SMTP OAuth2 bearer token")
+    oauth2_command_timeout: float = Field(30.0, description="Seconds a token command may run", gt=0)
 
     @field_validator("database_url")
     @classmethod
