@@ -1,0 +1,172 @@
+"""The daemon loop: fetch, file, mark processed; deliver the outbox between batches and while idle.
+
+Order per message (the never-lose, never-duplicate contract):
+archive + commit -> parse/thread/extract/file/queue ack + commit -> mark processed on the
+server -> advance the checkpoint. A crash anywhere re-fetches the message on restart, and
+the raw bytes' SHA-256 says how far it got. SIGTERM/SIGINT finish the message in hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from types import FrameType
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from store.archive import ArchiveError
+from store.checkpoints import advance, record_error, sync_uidvalidity
+from store.db import session_scope
+from store.messages import unfiled
+from store.models import RawMessage
+from triage.mailbox import Source, SourceError, make_source
+from triage.mailbox.base import Fetched
+from triage.pipeline import PipelineContext, archive_fetched, process_raw
+from triage.replies.sender import OutboxSender
+from triage.settings import Settings
+
+log = logging.getLogger(__name__)
+BACKOFF_START = 1.0
+BACKOFF_MAX = 60.0
+ONCE_MAX_ATTEMPTS = 5
+DELIVER_LIMIT = 100
+
+
+class Daemon:
+    """One mailbox watched by one process."""
+
+    def __init__(
+        self, settings: Settings, engine: Engine, source: Source | None = None, sender: OutboxSender | None = None
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.source = source or make_source(settings)
+        self.ctx = PipelineContext.build(settings, engine, mailbox=self.source.name)
+        self.sender = sender or OutboxSender(settings, engine)
+        self.stop = threading.Event()
+        self.processed = 0
+        self._last_uid = 0
+
+    # --- signals
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s: finishing the message in hand, then exiting", signal.Signals(signum).name)
+        self.stop.set()
+
+    # --- steps
+    def connect(self) -> None:
+        uidvalidity = self.source.open()
+        with session_scope(self.engine) as session:
+            self._last_uid, changed = sync_uidvalidity(session, self.source.name, self.source.folder, uidvalidity)
+            record_error(session, self.source.name, self.source.folder, None)
+        if changed:
+            log.warning("UIDVALIDITY of %s changed to %s: re-scanning the folder (duplicates are skipped by SHA-256)",
+                        self.source.folder, uidvalidity, extra={"event": "uidvalidity"})
+
+    def refile_unfiled(self) -> None:
+        """Messages archived by a run that died before filing them, and no longer on the server."""
+        with session_scope(self.engine) as session:
+            rows = list(unfiled(session, self.source.name))
+        for row in rows:
+            try:
+                raw = self.ctx.archive.get(row.sha256)
+            except ArchiveError as exc:
+                log.error("cannot refile %s: %s", row.sha256[:12], exc)
+                continue
+            process_raw(self.ctx, row, raw)
+
+    def handle(self, item: Fetched) -> None:
+        """One message: archive, file, mark processed, advance the checkpoint."""
+        row = archive_fetched(self.ctx, item)
+        if row.state == "archived":
+            process_raw(self.ctx, row, item.raw)
+            self.processed += 1
+        if row.state != "done":
+            self.source.mark_processed(item)
+        with session_scope(self.engine) as session:
+            fresh = session.get(RawMessage, row.id)
+            if fresh is not None and fresh.state == "filed":
+                fresh.state = "done"
+                session.add(fresh)
+            if item.uid is not None:
+                advance(session, self.source.name, self.source.folder, item.uid)
+        if item.uid is not None:
+            self._last_uid = max(self._last_uid, item.uid)
+
+    def cycle(self) -> int:
+        """Process everything waiting; returns how many messages were filed."""
+        before = self.processed
+        for batch in self.source.fetch_batches(self._last_uid, self.settings.batch_size):
+            for item in batch:
+                if self.stop.is_set():
+                    return self.processed - before
+                self.handle(item)
+            self.deliver()
+        return self.processed - before
+
+    def deliver(self) -> int:
+        """Send what the outbox has due; never raises."""
+        sent = 0
+        try:
+            while True:
+                n = self.sender.deliver_due(limit=DELIVER_LIMIT)
+                sent += n
+                if n < DELIVER_LIMIT or self.stop.is_set():
+                    break
+        except Exception:
+            log.exception("outbox delivery failed; will retry")
+        return sent
+
+    def idle(self) -> None:
+        """Wait for new mail (IDLE or polling), delivering the outbox meanwhile."""
+        next_poll = time.monotonic() + self.settings.poll_seconds
+        while not self.stop.is_set():
+            left = next_poll - time.monotonic()
+            if left <= 0:
+                return
+            woke = self.source.wait_for_mail(min(left, self.settings.outbox_poll_seconds), self.stop)
+            self.deliver()
+            if woke:
+                return
+
+    # --- loop
+    def run(self, once: bool = False) -> int:
+        """Run until stopped (or, with ``once``, until the mailbox is drained); returns an exit status."""
+        backoff, failures, connected = BACKOFF_START, 0, False
+        refiled = False
+        while not self.stop.is_set():
+            try:
+                if not connected:
+                    self.connect()
+                    if failures:
+                        log.debug("reconnected after %d attempts", failures)
+                    connected, failures, backoff = True, 0, BACKOFF_START
+                if not refiled:
+                    self.refile_unfiled()
+                    refiled = True
+                self.cycle()
+                self.deliver()
+                if once:
+                    break
+                self.idle()
+            except (SourceError, SQLAlchemyError, OSError) as exc:
+                self.source.close()
+                connected = False
+                failures += 1
+                if failures == 1:  # one line per incident, not per retry
+                    log.warning("connection lost (%s: %s); reconnecting with backoff", type(exc).__name__,
+                                str(exc)[:300], extra={"event": "reconnect"})
+                if once and failures >= ONCE_MAX_ATTEMPTS:
+                    log.error("giving up after %d attempts", failures)
+                    return 1
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+        self.source.close()
+        log.info("daemon stopped after filing %d messages", self.processed)
+        return 0

@@ -1,0 +1,100 @@
+"""Step: map the parsed mail and the extraction onto ``store`` rows (Ticket, TicketField, TicketMessage).
+
+This is the only place nlp results meet store models, which keeps ``store`` free of nlp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from nlp.types import FIELDS, Extraction
+from store.models import RawMessage, Ticket, TicketMessage, utcnow
+from store.tickets import set_field
+from triage import completeness
+from triage.parse import ParsedMail
+
+MAX_BODY_CHARS = 1_000_000
+TICKET_FIELDS = ("language", "agency", "country", "region", "request_type", "deadline", "statutory_deadline",
+                 "case_reference", "legal_basis", "targets", "sender_verified")
+TRUE_FLAGS = ("emergency", "non_disclosure")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def apply_extraction(session: Session, ticket: Ticket, result: Extraction, *, fill_only: bool) -> None:
+    """Copy extracted values onto the ticket and its TicketField rows.
+
+    A new ticket takes every value; a follow-up only fills what is still unknown, and can
+    raise ``emergency`` but never lower it.
+    """
+    assert ticket.id is not None
+    for name in TICKET_FIELDS:
+        value = getattr(result, name)
+        current = getattr(ticket, name)
+        if fill_only and current not in (None, [], ""):
+            continue
+        if value in (None, []) and fill_only:
+            continue
+        setattr(ticket, name, list(value) if isinstance(value, list) else value)
+    for name in TRUE_FLAGS:
+        if getattr(result, name):
+            setattr(ticket, name, True)
+    if not fill_only or not ticket.signals:
+        ticket.signals = [asdict(s) for s in result.signals]
+    if not fill_only or not ticket.completeness:
+        ticket.completeness = completeness.check(result)
+    for name in FIELDS:
+        value = getattr(result, name)
+        if fill_only and value in (None, [], False):
+            continue
+        evidence = [asdict(e) for e in result.evidence.get(name, [])]
+        set_field(session, ticket.id, name, _json_value(value), confidence=result.confidence.get(name),
+                  evidence=evidence)
+
+
+def flag_for_review(ticket: Ticket, reasons: list[str]) -> None:
+    """Add reasons to the ticket's manual-review flag (keeping earlier ones)."""
+    if not reasons:
+        return
+    ticket.needs_review = True
+    known = [r for r in (ticket.review_reason or "").split("; ") if r]
+    ticket.review_reason = "; ".join(dict.fromkeys([*known, *reasons]))[:10_000]
+
+
+def inbound_message(
+    ticket: Ticket, raw: RawMessage, parsed: ParsedMail, mail_class: str, result: Extraction | None,
+    error: str | None,
+) -> TicketMessage:
+    """The thread entry of one received message."""
+    assert ticket.id is not None
+    return TicketMessage(
+        ticket_id=ticket.id,
+        direction="inbound",
+        raw_message_id=raw.id,
+        mail_class=mail_class,
+        message_id=parsed.message_id,
+        in_reply_to=" ".join(parsed.in_reply_to) or None,
+        references=" ".join(parsed.references) or None,
+        from_address=parsed.from_address[:320] or None,
+        to_addresses=", ".join(parsed.to + parsed.cc) or None,
+        subject=parsed.subject,
+        date=parsed.date,
+        created_at=utcnow(),
+        body_text=(parsed.text or "")[:MAX_BODY_CHARS],
+        body_html=(parsed.html or "")[:MAX_BODY_CHARS] or None,
+        headers=[[k, v] for k, v in parsed.headers],
+        attachments=[{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}
+                     for a in parsed.attachments],
+        extraction=result.to_json() if result is not None else None,
+        error=error,
+    )
