@@ -1,8 +1,10 @@
 """Raw bytes to a :class:`ParsedMail`: headers, threading ids, bodies and attachments.
 
-mail-parser does the work; when it raises on a broken structure, the standard library's
-lenient parser takes over, and when that fails too the message is still returned with the
-error stated, so that filing never depends on parsing.
+The standard library parses the tree once; :mod:`triage.mime_limits` measures it before
+anything is decoded. A message within the limits goes to mail-parser, which knows many
+real-world quirks; a message over one is read by a bounded walk that stops at the limits.
+Every string is made storable (no NUL, valid UTF-8). Whatever fails, the message is still
+returned with the errors stated, so filing never depends on parsing.
 """
 
 from __future__ import annotations
@@ -12,18 +14,24 @@ import email
 import email.policy
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 import mailparser
 
 from nlp.types import Attachment, MessageInput
+from triage.mime_limits import ParseLimits, clip, estimated_decoded_size, is_attachment, measure, walk
+
+__all__ = ["ParseLimits", "ParsedMail", "decode_value", "parse_bytes", "parse_date"]
 
 log = logging.getLogger(__name__)
 MSGID_RE = re.compile(r"<[^<>\s]+>")
+HEADER_BLOCK_MAX = 4 * 1024 * 1024  # bytes scanned for headers when the body is not parsed
+LIMIT = "limit: "  # prefix of every error that names an exceeded limit
 
 
 @dataclass
@@ -47,6 +55,7 @@ class ParsedMail:
     attachments: list[Attachment] = field(default_factory=list)
     content_type: str = "text/plain"
     errors: list[str] = field(default_factory=list)
+    limits: ParseLimits = field(default_factory=ParseLimits, repr=False, compare=False)
 
     def header(self, name: str) -> list[str]:
         low = name.lower()
@@ -56,7 +65,13 @@ class ParsedMail:
         values = self.header(name)
         return values[0] if values else None
 
+    @property
+    def limit_errors(self) -> list[str]:
+        """The errors that name an exceeded limit: such a message deserves a human look."""
+        return [e for e in self.errors if e.startswith(LIMIT)]
+
     def to_input(self) -> MessageInput:
+        """The extractor's input; text and HTML are cut to the NLP limits."""
         return MessageInput(
             subject=self.subject,
             from_address=self.from_address,
@@ -64,17 +79,40 @@ class ParsedMail:
             reply_to=tuple(self.reply_to),
             to=tuple(self.to + self.cc),
             headers=tuple(self.headers),
-            text=self.text,
-            html=self.html,
+            text=clip(self.text, self.limits.max_text_chars) if self.text else self.text,
+            html=clip(self.html, self.limits.max_html_chars) if self.html else self.html,
             attachments=tuple(self.attachments),
             date=self.date,
             received_at=self.received_at,
         )
 
 
+def storable(value: str) -> str:
+    """``value`` without NUL and with valid UTF-8 only, so any database accepts it.
+
+    Raw 8-bit header bytes arrive as surrogate escapes; they are read back as UTF-8, which is
+    what most senders of raw 8-bit headers meant, else as Windows-1252.
+    """
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        pass
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")  # the usual 8-bit charset of unlabelled headers
+
+
 def decode_value(value: object) -> str:
     """Decode RFC 2047 words; undecodable bytes become U+FFFD rather than an exception."""
-    raw = str(value)
+    raw = storable(str(value))
     try:
         return str(make_header(decode_header(raw)))
     except Exception:
@@ -115,8 +153,26 @@ def _addresses(values: list[str]) -> list[str]:
     return [a.lower() for _, a in getaddresses(values) if "@" in a]
 
 
-def _fill_headers(pm: ParsedMail, msg: Message) -> None:
-    pm.headers = [(str(k), decode_value(v)) for k, v in msg.items()]
+def _read_headers(pm: ParsedMail, msg: Message, limits: ParseLimits) -> bool:
+    """Headers within the count and length limits; True when a limit was hit."""
+    items = list(msg.raw_items())  # raw: 8-bit bytes still as surrogate escapes, recovered by storable()
+    over = False
+    if len(items) > limits.max_headers:
+        pm.errors.append(f"{LIMIT}{len(items)} header fields, over {limits.max_headers}; the rest were not read")
+        items, over = items[: limits.max_headers], True
+    headers: list[tuple[str, str]] = []
+    for k, v in items:
+        value = str(v)
+        if len(value) > limits.max_header_chars:
+            pm.errors.append(f"{LIMIT}header {str(k)[:60]!r} is {len(value)} chars, cut to {limits.max_header_chars}")
+            value, over = value[: limits.max_header_chars], True
+        headers.append((storable(str(k)), storable(decode_value(value))))
+    pm.headers = headers
+    return over
+
+
+def _fill_headers(pm: ParsedMail, msg: Message, limits: ParseLimits) -> bool:
+    over = _read_headers(pm, msg, limits)
     ids = _msgids(pm.first("Message-ID"))
     pm.message_id = ids[0] if ids else None
     pm.in_reply_to = _msgids(pm.first("In-Reply-To"))
@@ -130,6 +186,15 @@ def _fill_headers(pm: ParsedMail, msg: Message) -> None:
     pm.date = parse_date(pm.first("Date"))
     pm.received_at = top_received_time(pm.headers)
     pm.content_type = msg.get_content_type()
+    return over
+
+
+def _headers_only(raw: bytes) -> Message:
+    """The header block alone, parsed without touching the body (no recursion, bounded copy)."""
+    cap = min(len(raw), HEADER_BLOCK_MAX)
+    ends = [i for i in (raw.find(b"\r\n\r\n", 0, cap), raw.find(b"\n\n", 0, cap)) if i >= 0]
+    end = min(ends) if ends else cap
+    return BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:end])
 
 
 def _attachment_from_mailparser(att: dict) -> Attachment:
@@ -144,54 +209,134 @@ def _attachment_from_mailparser(att: dict) -> Attachment:
     return Attachment(att.get("filename"), att.get("mail_content_type") or "application/octet-stream", data)
 
 
-def _bodies_from_stdlib(pm: ParsedMail, msg: Message) -> None:
-    """Lenient walk of the MIME tree with the standard library."""
+def _bodies_from_mailparser(pm: ParsedMail, msg: Message) -> None:
+    mp = mailparser.MailParser(msg)
+    pm.text = "\n\n".join(mp.text_plain) or None
+    pm.html = "\n\n".join(mp.text_html) or None
+    pm.attachments = [_attachment_from_mailparser(a) for a in mp.attachments]
+
+
+def _decoded(pm: ParsedMail, part: Message) -> bytes | None:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as exc:  # broken transfer encodings
+        pm.errors.append(f"undecodable part {part.get_content_type()}: {type(exc).__name__}: {exc}")
+        return None
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _as_text(pm: ParsedMail, part: Message, data: bytes) -> str:
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return data.decode(charset, "replace")
+    except (LookupError, ValueError):
+        pm.errors.append(f"unknown charset {charset[:60]!r}")
+        return data.decode("utf-8", "replace")
+
+
+def _bodies_limited(pm: ParsedMail, msg: Message, limits: ParseLimits) -> None:
+    """Bodies and attachments within the limits; parts past a limit are skipped, not decoded."""
     texts: list[str] = []
     htmls: list[str] = []
-    for part in msg.walk():
+    chars = att_bytes = skipped = 0
+    for part, _depth in walk(msg, limits.max_parts, limits.max_depth):
         if part.is_multipart():
             continue
-        ctype = part.get_content_type()
-        filename = part.get_filename()
-        try:
-            payload = part.get_payload(decode=True)
-            data = payload if isinstance(payload, bytes) else b""
-        except Exception as exc:  # broken transfer encodings
-            pm.errors.append(f"undecodable part {ctype}: {exc}")
+        if is_attachment(part):
+            size = estimated_decoded_size(part)
+            if len(pm.attachments) >= limits.max_attachments or att_bytes + size > limits.max_attachment_bytes:
+                skipped += 1
+                continue
+            data = _decoded(pm, part)
+            if data is not None:
+                att_bytes += len(data)
+                filename = part.get_filename()
+                pm.attachments.append(
+                    Attachment(decode_value(filename) if filename else None, part.get_content_type(), data)
+                )
             continue
-        if filename or part.get_content_disposition() == "attachment" or ctype not in ("text/plain", "text/html"):
-            pm.attachments.append(Attachment(decode_value(filename) if filename else None, ctype, data))
+        if chars >= limits.max_body_chars:
             continue
-        charset = part.get_content_charset() or "utf-8"
-        try:
-            text = data.decode(charset, "replace")
-        except LookupError:
-            pm.errors.append(f"unknown charset {charset!r}")
-            text = data.decode("utf-8", "replace")
-        (htmls if ctype == "text/html" else texts).append(text)
+        data = _decoded(pm, part)
+        if data is not None:
+            text = clip(_as_text(pm, part, data), limits.max_body_chars - chars)
+            chars += len(text)
+            (htmls if part.get_content_type() == "text/html" else texts).append(text)
+    if skipped:
+        log.info("skipped %d attachments over the limits", skipped)
     pm.text = "\n\n".join(texts) or None
     pm.html = "\n\n".join(htmls) or None
 
 
-def parse_bytes(raw: bytes) -> ParsedMail:
-    """Parse a raw message; never raises. Errors are listed in ``ParsedMail.errors``."""
-    pm = ParsedMail()
+def _note_body_limits(pm: ParsedMail, limits: ParseLimits) -> None:
+    for name in ("text", "html"):
+        body: str | None = getattr(pm, name)
+        if body and len(body) > limits.max_body_chars:
+            pm.errors.append(f"{LIMIT}{name} body is {len(body)} chars, cut to {limits.max_body_chars}")
+            setattr(pm, name, body[: limits.max_body_chars])
+    if pm.text and len(pm.text) > limits.max_text_chars:
+        pm.errors.append(f"{LIMIT}text is {len(pm.text)} chars; extraction reads the first {limits.max_text_chars}")
+
+
+def _make_storable(pm: ParsedMail) -> None:
+    """Replace NUL and invalid UTF-8 everywhere; say so once."""
+    before = (pm.headers, pm.subject, pm.from_name, pm.text, pm.html)
+    pm.headers = [(storable(k), storable(v)) for k, v in pm.headers]
+    pm.subject, pm.from_name, pm.from_address = storable(pm.subject), storable(pm.from_name), storable(pm.from_address)
+    pm.reply_to, pm.to, pm.cc = ([storable(a) for a in xs] for xs in (pm.reply_to, pm.to, pm.cc))
+    pm.text = storable(pm.text) if pm.text else pm.text
+    pm.html = storable(pm.html) if pm.html else pm.html
+    pm.content_type = storable(pm.content_type)
+    pm.attachments = [
+        replace(a, filename=storable(a.filename) if a.filename else a.filename, content_type=storable(a.content_type))
+        for a in pm.attachments
+    ]
+    if before != (pm.headers, pm.subject, pm.from_name, pm.text, pm.html):
+        pm.errors.append("NUL bytes or invalid characters replaced by U+FFFD")
+
+
+def _parse_into(pm: ParsedMail, raw: bytes, limits: ParseLimits) -> None:
+    if len(raw) > limits.max_message_bytes:
+        pm.errors.append(f"{LIMIT}message is {len(raw)} bytes, over {limits.max_message_bytes}; only headers were read")
+        _fill_headers(pm, _headers_only(raw), limits)
+        return
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        _fill_headers(pm, msg)
-    except Exception as exc:
-        pm.errors.append(f"unreadable headers: {type(exc).__name__}: {exc}")
-        return pm
-    try:
-        mp = mailparser.parse_from_bytes(raw)
-        pm.text = "\n\n".join(mp.text_plain) or None
-        pm.html = "\n\n".join(mp.text_html) or None
-        pm.attachments = [_attachment_from_mailparser(a) for a in mp.attachments]
-    except Exception as exc:
-        log.info("mail-parser failed (%s: %s); using the lenient parser", type(exc).__name__, exc)
-        pm.errors.append(f"structure: {type(exc).__name__}: {exc}")
+    except RecursionError:
+        pm.errors.append(f"{LIMIT}MIME nesting too deep to parse (over {limits.max_depth}); only headers were read")
+        _fill_headers(pm, _headers_only(raw), limits)
+        return
+    headers_over = _fill_headers(pm, msg, limits)
+    shape = measure(msg, limits)
+    pm.errors.extend(shape.over)
+    if shape.over or headers_over:
+        _bodies_limited(pm, msg, limits)
+    else:
         try:
-            _bodies_from_stdlib(pm, msg)
-        except Exception as exc2:
-            pm.errors.append(f"body unreadable: {type(exc2).__name__}: {exc2}")
+            _bodies_from_mailparser(pm, msg)
+        except Exception as exc:
+            log.info("mail-parser failed (%s: %s); using the lenient parser", type(exc).__name__, exc)
+            pm.errors.append(f"structure: {type(exc).__name__}: {exc}")
+            pm.text = pm.html = None
+            pm.attachments = []
+            _bodies_limited(pm, msg, limits)
+    _note_body_limits(pm, limits)
+
+
+def parse_bytes(raw: bytes, limits: ParseLimits | None = None) -> ParsedMail:
+    """Parse a raw message within ``limits`` (defaults when omitted); never raises.
+
+    Errors, including every exceeded limit (prefixed ``limit:``), are listed in ``ParsedMail.errors``.
+    """
+    limits = limits or ParseLimits()
+    pm = ParsedMail(limits=limits)
+    try:
+        _parse_into(pm, raw, limits)
+    except Exception as exc:
+        log.warning("parse failed: %s: %s", type(exc).__name__, exc)
+        pm.errors.append(f"unreadable: {type(exc).__name__}: {str(exc)[:200]}")
+    try:
+        _make_storable(pm)
+    except Exception as exc:  # pragma: no cover - storable() handles every str
+        pm.errors.append(f"unstorable: {type(exc).__name__}")
     return pm
