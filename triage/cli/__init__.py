@@ -18,6 +18,7 @@ from triage.settings import SettingsError, load_settings
 COMMAND_MODULES = (
     "triage.cli.extract",
     "triage.cli.db",
+    "triage.cli.health",
 )
 
 

@@ -1,0 +1,116 @@
+"""Healthcheck: database reachable, mailboxes polled recently, outbox not failing for long."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from store.db import make_engine, session_scope
+from store.models import MailboxState, Outbox, utcnow
+from triage.health import check_health
+from triage.settings import Settings, load_settings
+
+
+def _state(engine: Engine, mailbox: str, ago: timedelta | None, folder: str = "INBOX") -> None:
+    with session_scope(engine) as s:
+        s.add(MailboxState(mailbox=mailbox, folder=folder, last_poll_at=None if ago is None else utcnow() - ago))
+
+
+def test_never_polled_is_unhealthy(engine: Engine, settings: Settings) -> None:
+    h = check_health(engine, settings)
+    assert not h.ok and "never polled" in h.reason
+    _state(engine, "le", None)
+    h = check_health(engine, settings)
+    assert not h.ok and "'le' never polled" in h.reason
+
+
+def test_poll_within_three_intervals(engine: Engine, settings: Settings) -> None:
+    assert settings.poll_seconds == 60
+    _state(engine, "le", timedelta(seconds=170))
+    assert check_health(engine, settings).ok
+    _state(engine, "eu-rep", timedelta(seconds=190))
+    h = check_health(engine, settings)
+    assert not h.ok
+    assert "'eu-rep' last polled 19" in h.reason and "limit 180s" in h.reason
+
+
+def test_newest_folder_poll_counts_per_mailbox(engine: Engine, settings: Settings) -> None:
+    _state(engine, "le", timedelta(hours=2), folder="Old")
+    _state(engine, "le", timedelta(seconds=5), folder="INBOX")
+    assert check_health(engine, settings).ok
+
+
+def _outbox(engine: Engine, status: str, attempts: int, age: timedelta) -> None:
+    with session_scope(engine) as s:
+        s.add(Outbox(status=status, attempts=attempts, created_at=utcnow() - age))
+
+
+def test_outbox_failing_too_long(engine: Engine, settings: Settings) -> None:
+    _state(engine, "le", timedelta(seconds=1))
+    assert settings.health_outbox_max_failing_minutes == 60
+    _outbox(engine, "queued", 0, timedelta(hours=5))  # never tried yet: a backlog, not a failure
+    _outbox(engine, "queued", 3, timedelta(minutes=30))  # failing, but not for long
+    _outbox(engine, "sent", 2, timedelta(days=2))
+    assert check_health(engine, settings).ok
+    _outbox(engine, "queued", 4, timedelta(minutes=90))
+    h = check_health(engine, settings)
+    assert not h.ok and h.reason.startswith("outbox: 1 outgoing mail(s) failing for more than 60 min")
+
+
+def test_failed_rows_count_and_zero_disables(engine: Engine, settings: Settings) -> None:
+    _state(engine, "le", timedelta(seconds=1))
+    _outbox(engine, "failed", 8, timedelta(hours=3))
+    assert not check_health(engine, settings).ok
+    relaxed = settings.model_copy(update={"health_outbox_max_failing_minutes": 0})
+    assert check_health(engine, relaxed).ok
+
+
+def test_unreachable_database(tmp_path: Path, settings: Settings) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/no-such-dir/x.db")
+    h = check_health(engine, settings)
+    assert not h.ok and h.reason.startswith("database unreachable: OperationalError")
+
+
+@pytest.mark.postgres
+def test_postgres_down_and_up(pg_url: str, settings: Settings) -> None:
+    engine = make_engine(pg_url)
+    try:
+        _state(engine, "le", timedelta(seconds=3))
+        assert check_health(engine, settings).ok
+    finally:
+        engine.dispose()
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2")
+    h = check_health(dead, settings)
+    assert not h.ok and h.reason.startswith("database unreachable: OperationalError")
+
+
+def _cli(env_db: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env.update(TRIAGE_DATABASE_URL=env_db, TRIAGE_DATA_DIR=str(tmp_path / "data"), TRIAGE_LOG_FORMAT="text")
+    return subprocess.run(
+        [sys.executable, "-m", "triage", "healthcheck"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cli_exit_codes_and_one_line(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    missing = _cli(f"sqlite:///{tmp_path}/absent.db", tmp_path)
+    assert missing.returncode == 1
+    expected = f"unhealthy: database unreachable: no SQLite database at {tmp_path}/absent.db"
+    assert missing.stderr.strip().splitlines() == [expected]
+    assert not (tmp_path / "absent.db").exists()
+    never = _cli(db_url, tmp_path)
+    assert never.returncode == 1 and len(never.stderr.strip().splitlines()) == 1
+    _state(engine, "le", timedelta(seconds=2))
+    ok = _cli(db_url, tmp_path)
+    assert (ok.returncode, ok.stdout.strip()) == (0, "healthy"), ok.stderr
+
+
+def test_settings_field_documented() -> None:
+    field = type(load_settings()).model_fields["health_outbox_max_failing_minutes"]
+    assert field.description
