@@ -18,6 +18,9 @@ from triage.settings import SettingsError, load_settings
 COMMAND_MODULES = (
     "triage.cli.extract",
     "triage.cli.db",
+    "triage.cli.run",
+    "triage.cli.tickets",
+    "triage.cli.demo",
     "triage.cli.health",
 )
 
