@@ -51,9 +51,7 @@ def _check_mailboxes(conn: Connection, settings: Settings, now: datetime) -> Hea
     """Each mailbox's newest poll over its folders must be recent (a follower sees the leader's)."""
     limit = timedelta(seconds=settings.poll_seconds * POLL_INTERVALS_ALLOWED)
     rows = conn.execute(
-        select(col(MailboxState.mailbox), func.max(col(MailboxState.last_poll_at))).group_by(
-            col(MailboxState.mailbox)
-        )
+        select(col(MailboxState.mailbox), func.max(col(MailboxState.last_poll_at))).group_by(col(MailboxState.mailbox))
     ).all()
     if not rows:
         return Health(False, "mailbox never polled (no mailbox state in the database)")

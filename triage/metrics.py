@@ -92,9 +92,7 @@ class Metrics:
             "triage_messages_fetched", "Messages fetched from IMAP", ["mailbox"], registry=r
         )
         self.tickets_filed = Counter("triage_tickets_filed", "Tickets filed", ["request_type"], registry=r)
-        self.acknowledgments = Counter(
-            "triage_acknowledgments", "Acknowledgments by outcome", ["outcome"], registry=r
-        )
+        self.acknowledgments = Counter("triage_acknowledgments", "Acknowledgments by outcome", ["outcome"], registry=r)
         self.imap_reconnects = Counter("triage_imap_reconnects", "IMAP reconnections", ["mailbox"], registry=r)
         self.step_seconds = Histogram(
             "triage_step_seconds", "Processing time per pipeline step", ["step"], buckets=STEP_BUCKETS, registry=r
