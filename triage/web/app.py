@@ -1,0 +1,84 @@
+"""The app factory: nothing is built at import time; ``create_app`` wires settings and engine."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from triage.settings import Settings
+from triage.web.deps import LoginRequired
+from triage.web.render import make_templates
+from triage.web.routes.api import router as api_router
+from triage.web.routes.audit import router as audit_router
+from triage.web.routes.auth import router as auth_router
+from triage.web.routes.queue import router as queue_router
+from triage.web.routes.reports import router as reports_router
+from triage.web.routes.tickets import router as tickets_router
+from triage.web.routes.users import router as users_router
+from triage.web.security import security_headers
+from triage.web.throttle import LoginThrottle
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, engine: Engine) -> FastAPI:
+    """A review UI bound to ``engine``; several apps can coexist (tests, benchmarks)."""
+    app = FastAPI(
+        title="le-triage review API",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_templates()
+    app.state.throttle = LoginThrottle()
+    app.middleware("http")(security_headers)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    for router in (auth_router, queue_router, tickets_router, audit_router, reports_router, users_router, api_router):
+        app.include_router(router)
+    _add_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def _add_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "authentication required"}, status_code=401)
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request, "error.html", {"status": exc.status_code, "detail": str(exc.detail)}, status_code=exc.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        return HTMLResponse("Invalid request", status_code=422)

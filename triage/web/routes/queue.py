@@ -1,0 +1,64 @@
+"""The queue page: open tickets by urgency, filters kept in the URL so a view can be shared."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from store.models import REQUEST_TYPES, TICKET_STATUSES, Ticket, User
+from store.queries import distinct_values, queue
+from triage.web.deps import DB, CurrentViewer
+from triage.web.render import page
+from triage.web.routes.filters import build_filter
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def queue_page(
+    request: Request,
+    db: DB,
+    viewer: CurrentViewer,
+    status: str | None = None,
+    request_type: str | None = None,
+    country: str | None = None,
+    agency: str | None = None,
+    verified: str | None = None,
+    assignee: str | None = None,
+    q: str | None = None,
+    page_no: int = Query(1, alias="page", ge=1, le=100_000),
+) -> Response:
+    f = build_filter(
+        status=status,
+        request_type=request_type,
+        country=country,
+        agency=agency,
+        verified=verified,
+        assignee=assignee,
+        q=q,
+        me=viewer.user.id,
+    )
+    result = queue(db, f, page=page_no)
+    params = f.as_params()
+    if assignee == "me":
+        params["assignee"] = "me"
+    users = {u.id: u.name for u in db.exec(select(User).order_by(col(User.name)))}
+    return page(
+        request,
+        "queue.html",
+        {
+            "viewer": viewer,
+            "result": result,
+            "f": f,
+            "assignee": assignee or "",
+            "params": params,
+            "page_url": lambda n: "/?" + urlencode({**params, "page": n}),
+            "statuses": TICKET_STATUSES,
+            "request_types": REQUEST_TYPES,
+            "countries": distinct_values(db, col(Ticket.country)),
+            "users": users,
+        },
+    )
