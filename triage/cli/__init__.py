@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "triage.cli.tickets",
     "triage.cli.demo",
     "triage.cli.health",
+    "triage.cli.web",
+    "triage.cli.users",
+    "triage.cli.export",
 )
 
 
