@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "triage.cli.web",
     "triage.cli.users",
     "triage.cli.export",
+    "triage.cli.blocklist",
 )
 
 

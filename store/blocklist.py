@@ -1,0 +1,118 @@
+"""Admin-curated blocked or known-compromised senders (``SenderBlock``).
+
+A pattern is either a full address (``officer@police.example``: that mailbox only, e.g. a
+hijacked police account) or a domain (``police-example.com`` or ``@police-example.com``: the
+domain and every subdomain, e.g. a look-alike). Matching builds the few candidate patterns of
+an address and looks them up by the unique index, so it is one indexed query on any database.
+Every change is written to the audit chain.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, col, select
+
+from store.audit import record
+from store.models import SenderBlock
+
+LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$|^xn--[a-z0-9-]{1,59}$")
+MAX_PATTERN = 320
+
+
+class BlocklistError(ValueError):
+    """A pattern that is neither an address nor a domain."""
+
+
+def _domain(value: str) -> str:
+    domain = value.strip().strip(".").lower()
+    try:
+        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        raise BlocklistError(f"not a valid domain: {value!r}") from None
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(LABEL.match(label) for label in labels):
+        raise BlocklistError(f"not a valid domain: {value!r}")
+    return domain
+
+
+def normalise(pattern: str) -> str:
+    """The stored form of a pattern: lowercased, IDNA for domains, no leading '@'."""
+    pattern = pattern.strip()
+    if not pattern or len(pattern) > MAX_PATTERN or any(c.isspace() for c in pattern):
+        raise BlocklistError(f"not an address or domain: {pattern!r}")
+    if pattern.startswith("@"):
+        return _domain(pattern[1:])
+    if pattern.count("@") == 1:
+        local, domain = pattern.split("@")
+        if not local:
+            raise BlocklistError(f"not an address: {pattern!r}")
+        return f"{local.lower()}@{_domain(domain)}"
+    if "@" in pattern:
+        raise BlocklistError(f"not an address or domain: {pattern!r}")
+    return _domain(pattern)
+
+
+def candidates(address: str) -> list[str]:
+    """Patterns that would block ``address``: itself, its domain and each parent domain."""
+    address = address.strip().lower()
+    if address.count("@") != 1:
+        return []
+    local, domain = address.split("@")
+    try:
+        domain = _domain(domain)
+    except BlocklistError:
+        return [address]
+    labels = domain.split(".")
+    parents = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    return [f"{local}@{domain}", *parents]
+
+
+def add(session: Session, pattern: str, reason: str = "", actor: str = "system") -> SenderBlock:
+    """Block ``pattern`` (or update its reason when already blocked)."""
+    key = normalise(pattern)
+    block = session.exec(select(SenderBlock).where(SenderBlock.pattern == key)).first()
+    old = block.reason if block else None
+    if block is None:
+        block = SenderBlock(pattern=key, reason=reason, created_by=actor)
+    else:
+        block.reason = reason
+    session.add(block)
+    session.flush()
+    record(session, "sender_blocked", actor=actor, field="blocklist", old=old, new={"pattern": key, "reason": reason})
+    return block
+
+
+def remove(session: Session, pattern: str, actor: str = "system") -> bool:
+    """Unblock ``pattern``; False when it was not blocked."""
+    key = normalise(pattern)
+    block = session.exec(select(SenderBlock).where(SenderBlock.pattern == key)).first()
+    if block is None:
+        return False
+    record(session, "sender_unblocked", actor=actor, field="blocklist", old={"pattern": key, "reason": block.reason})
+    session.delete(block)
+    session.flush()
+    return True
+
+
+def list_blocks(session: Session) -> list[SenderBlock]:
+    return list(session.exec(select(SenderBlock).order_by(col(SenderBlock.pattern))))
+
+
+def match(session: Session, address: str) -> SenderBlock | None:
+    """The most specific block covering ``address``, or None."""
+    keys = candidates(address)
+    if not keys:
+        return None
+    found = {b.pattern: b for b in session.exec(select(SenderBlock).where(col(SenderBlock.pattern).in_(keys)))}
+    return next((found[k] for k in keys if k in found), None)
+
+
+def blocked_reason(session: Session, address: str) -> str | None:
+    """A sentence for the reviewer saying why ``address`` is blocked, or None when it is not."""
+    block = match(session, address)
+    if block is None:
+        return None
+    what = "address" if "@" in block.pattern else "domain"
+    why = f": {block.reason}" if block.reason else ""
+    return f"sender {what} {block.pattern} is on the blocklist{why}"

@@ -1,0 +1,77 @@
+"""Blocklist patterns: addresses and domains (with subdomains), never look-alikes by accident."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from store.audit import verify_chain
+from store.blocklist import BlocklistError, add, blocked_reason, candidates, list_blocks, match, normalise, remove
+from store.models import AuditEvent
+
+
+@pytest.mark.parametrize(
+    ("pattern", "stored"),
+    [
+        ("Officer@Police.Example", "officer@police.example"),
+        ("@Police.Example.", "police.example"),
+        ("police.example", "police.example"),
+        ("polizéi.example", "xn--polizi-fva.example"),
+    ],
+)
+def test_normalise(pattern: str, stored: str) -> None:
+    assert normalise(pattern) == stored
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "a@b@c.example", "@", "no-dot", "a b@c.example", "x@", "@-bad-.example"])
+def test_normalise_rejects(bad: str) -> None:
+    with pytest.raises(BlocklistError):
+        normalise(bad)
+
+
+def test_candidates() -> None:
+    assert candidates("A@Mail.Police.Example") == ["a@mail.police.example", "mail.police.example", "police.example"]
+    assert candidates("not-an-address") == []
+
+
+def test_add_match_remove(engine: Engine) -> None:
+    with Session(engine) as s:
+        add(s, "hijacked@police.example", "mailbox reported compromised", actor="admin")
+        add(s, "po1ice.example", "look-alike of police.example", actor="admin")
+        s.commit()
+        assert [b.pattern for b in list_blocks(s)] == ["hijacked@police.example", "po1ice.example"]
+        assert match(s, "Hijacked@Police.Example") is not None
+        assert match(s, "colleague@police.example") is None
+        assert match(s, "x@mail.po1ice.example") is not None
+        assert match(s, "x@po1ice.example.evil.example") is None
+        assert match(s, "x@xpo1ice.example") is None
+        assert match(s, "garbage") is None
+        reason = blocked_reason(s, "anyone@po1ice.example")
+        assert reason == "sender domain po1ice.example is on the blocklist: look-alike of police.example"
+        assert blocked_reason(s, "colleague@police.example") is None
+        assert remove(s, "PO1ICE.example", actor="admin") is True
+        assert remove(s, "po1ice.example") is False
+        s.commit()
+        assert blocked_reason(s, "anyone@po1ice.example") is None
+
+
+def test_most_specific_block_wins_and_re_add_updates_reason(engine: Engine) -> None:
+    with Session(engine) as s:
+        add(s, "police.example", "whole domain")
+        add(s, "boss@police.example", "first")
+        add(s, "boss@police.example", "second")
+        s.commit()
+        assert len(list_blocks(s)) == 2
+        block = match(s, "boss@police.example")
+        assert block is not None and block.reason == "second"
+
+
+def test_changes_are_audited(engine: Engine) -> None:
+    with Session(engine) as s:
+        add(s, "bad.example", "spam", actor="alice")
+        remove(s, "bad.example", actor="bob")
+        s.commit()
+        events = list(s.exec(select(AuditEvent)))
+        assert [(e.action, e.actor) for e in events] == [("sender_blocked", "alice"), ("sender_unblocked", "bob")]
+        assert verify_chain(s) == []
