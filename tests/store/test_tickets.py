@@ -1,0 +1,123 @@
+"""Ticket references stay unique when many transactions allocate at once, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from store.checkpoints import advance, sync_uidvalidity
+from store.db import make_engine, session_scope
+from store.messages import add_raw
+from store.models import Outbox
+from store.tickets import (
+    ack_summary,
+    allocate_reference,
+    create_ticket,
+    find_by_message_id,
+    find_by_reference,
+    references_in,
+)
+
+WHEN = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def _allocate_concurrently(engine: Engine, workers: int = 8, each: int = 15) -> list[str]:
+    refs: list[str] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        for _ in range(each):
+            for _attempt in range(50):
+                try:
+                    with session_scope(engine) as session:
+                        ref = create_ticket(session, received_at=WHEN, subject="x").reference
+                    break
+                except OperationalError:  # SQLite "database is locked": retry
+                    continue
+            else:
+                errors.append(RuntimeError("could not allocate"))
+                return
+            with lock:
+                refs.append(ref)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    return refs
+
+
+def _check_unique(refs: list[str], n: int) -> None:
+    assert len(refs) == n
+    assert len(set(refs)) == n
+    assert all(re.fullmatch(r"LE-2026-\d{6}", r) for r in refs)
+    assert sorted(int(r[-6:]) for r in refs) == list(range(1, n + 1))
+
+
+def test_references_unique_under_concurrency_sqlite(engine: Engine) -> None:
+    _check_unique(_allocate_concurrently(engine), 8 * 15)
+
+
+@pytest.mark.postgres
+def test_references_unique_under_concurrency_postgres(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        _check_unique(_allocate_concurrently(engine), 8 * 15)
+    finally:
+        engine.dispose()
+
+
+def test_years_are_numbered_separately(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        assert allocate_reference(session, 2026) == "LE-2026-000001"
+        assert allocate_reference(session, 2027) == "LE-2027-000001"
+        assert allocate_reference(session, 2026) == "LE-2026-000002"
+
+
+def test_lookup_by_reference_and_message_id(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        t = create_ticket(session, received_at=WHEN, subject="s")
+        session.add(Outbox(ticket_id=t.id, message_id="<ack1@platform.example>", status="queued"))
+        ref = t.reference
+    with session_scope(engine) as session:
+        assert find_by_reference(session, ref.lower()) is not None
+        found = find_by_message_id(session, "<ack1@platform.example>")
+        assert found is not None and found.reference == ref
+        assert find_by_message_id(session, "<nope@x>") is None
+    assert references_in(f"Re: hello [{ref}] and LE-2026-1") == [ref]
+
+
+def test_ack_summary_prefers_real_ack_over_suppressed() -> None:
+    rows = [
+        Outbox(kind="ack", status="sent", message_id="<a@x>"),
+        Outbox(kind="ack", status="suppressed", reason="follow-up"),
+    ]
+    assert ack_summary(rows)["status"] == "sent"  # type: ignore[index]
+    only = ack_summary([Outbox(kind="ack", status="suppressed", reason="auto-submitted: auto-replied")])
+    assert only == {"status": "suppressed", "reason": "auto-submitted: auto-replied", "message_id": None,
+                    "sent_at": None}
+    assert ack_summary([]) is None
+
+
+def test_raw_dedupe_and_checkpoints(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        row, created = add_raw(session, sha="a" * 64, size=3, mailbox="m", folder="INBOX", uid=7, uidvalidity=1,
+                               internaldate=WHEN, received_header_at=None, message_id="<x@y>")
+        assert created
+        again, created2 = add_raw(session, sha="a" * 64, size=3, mailbox="m", folder="INBOX", uid=1, uidvalidity=2,
+                                  internaldate=WHEN, received_header_at=None, message_id="<x@y>")
+        assert not created2 and again.id == row.id and again.uidvalidity == 2
+    with session_scope(engine) as session:
+        assert sync_uidvalidity(session, "m", "INBOX", 100) == (0, False)
+        advance(session, "m", "INBOX", 42)
+        advance(session, "m", "INBOX", 40)
+        assert sync_uidvalidity(session, "m", "INBOX", 100) == (42, False)
+        assert sync_uidvalidity(session, "m", "INBOX", 101) == (0, True)
