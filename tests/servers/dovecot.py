@@ -8,9 +8,11 @@ Used as a pytest plugin (``pytest_plugins = ["tests.servers.dovecot"]``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -69,6 +71,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), deepest last."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
 def _mail_user() -> tuple[str, str, str]:
     """(mail user, mail group, login-user lines) for the current privilege."""
     if os.geteuid() == 0:
@@ -119,13 +142,18 @@ class DovecotServer:
         raise RuntimeError("dovecot did not start listening")
 
     def stop(self) -> None:
+        """Stop the master and the session processes it spawned (which otherwise outlive it)."""
         if self.proc is not None and self.proc.poll() is None:
+            children = _descendants(self.proc.pid)
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         self.proc = None
 
     def restart(self) -> None:
