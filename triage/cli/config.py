@@ -1,0 +1,70 @@
+"""``triage config``: the effective settings (secrets masked), or ``--markdown`` for the docs table.
+
+The table is generated from the Settings class so the Operations documentation cannot drift
+from the code: environment variable, default and description of every field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from pydantic import SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from triage.settings import SECRET_FIELDS, Settings
+
+MASK = "********"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="show the effective settings, or the settings table (--markdown)")
+    p.add_argument("--markdown", action="store_true", help="print the settings reference as a Markdown table")
+    p.set_defaults(func=cmd_config)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return MASK if value.get_secret_value() else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str)
+    return "" if value is None else str(value)
+
+
+def _default(name: str, field: FieldInfo) -> str:
+    if name in SECRET_FIELDS:
+        return "(secret)"
+    if field.default_factory is not None:
+        return _show(field.default_factory())  # type: ignore[call-arg]
+    return "" if field.default is PydanticUndefined else _show(field.default)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table() -> str:
+    """One row per setting, in declaration order."""
+    rows = ["| Environment variable | Default | Description |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        env = f"`TRIAGE_{name.upper()}`"
+        if name in SECRET_FIELDS:
+            env += f" (or `TRIAGE_{name.upper()}_FILE`)"
+        default = _default(name, field)
+        shown = f"`{_cell(default)}`" if default else "(empty)"
+        rows.append(f"| {env} | {shown} | {_cell(field.description or '')} |")
+    return "\n".join(rows)
+
+
+def effective(settings: Settings) -> list[str]:
+    """``TRIAGE_NAME=value`` lines, secrets masked, for support tickets and debugging."""
+    return [f"TRIAGE_{name.upper()}={_show(getattr(settings, name))}" for name in Settings.model_fields]
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    print(markdown_table() if args.markdown else "\n".join(effective(settings)))
+    return 0
