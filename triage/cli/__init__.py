@@ -22,10 +22,12 @@ COMMAND_MODULES = (
     "triage.cli.tickets",
     "triage.cli.demo",
     "triage.cli.health",
+    "triage.cli.config",
     "triage.cli.web",
     "triage.cli.users",
     "triage.cli.export",
     "triage.cli.blocklist",
+    "triage.cli.audit",
 )
 
 
