@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "triage.cli.demo",
     "triage.cli.health",
     "triage.cli.config",
+    "triage.cli.retention",
     "triage.cli.web",
     "triage.cli.users",
     "triage.cli.export",
