@@ -21,6 +21,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 pytest_plugins = [
     "tests.servers.postgres",
     "tests.servers.dovecot",
+    "tests.servers.smtp",
 ]
 
 
