@@ -49,7 +49,8 @@ def audit_page(
             )
         )
     events = list(db.exec(stmt.order_by(col(AuditEvent.id).desc()).offset((page_no - 1) * PAGE).limit(PAGE + 1)))
-    refs = dict(db.exec(select(Ticket.id, Ticket.reference).where(col(Ticket.id).in_({e.ticket_id for e in events}))))
+    wanted = {e.ticket_id for e in events if e.ticket_id is not None}
+    refs = {tid: ref for tid, ref in db.exec(select(Ticket.id, Ticket.reference).where(col(Ticket.id).in_(wanted)))}
     actions = list(db.exec(select(AuditEvent.action).distinct().order_by(col(AuditEvent.action))))
     return page(
         request,
