@@ -16,6 +16,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 SECRET_FIELDS = ("imap_password", "smtp_password", "secret_key", "oncall_webhook_token")
+# Settings readable from ``TRIAGE_<NAME>_FILE``: the secrets, and the database URL (it may hold a password).
+FILE_FIELDS = (*SECRET_FIELDS, "database_url")
 
 
 class SettingsError(Exception):
@@ -39,14 +41,18 @@ class _TomlFileSource(PydanticBaseSettingsSource):
 
 
 class _SecretFileSource(PydanticBaseSettingsSource):
-    """``TRIAGE_<SECRET>_FILE`` reads a secret from a file (Docker/Kubernetes secrets)."""
+    """``TRIAGE_<SECRET>_FILE`` reads a secret from a file (Docker/Kubernetes secrets).
+
+    It wins over the plain variable: images set plain defaults (the container's SQLite URL)
+    that a mounted secret file must be able to override.
+    """
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in SECRET_FIELDS:
+        for name in FILE_FIELDS:
             path = os.environ.get(f"TRIAGE_{name.upper()}_FILE")
             if path:
                 out[name] = Path(path).read_text(encoding="utf-8").strip()
@@ -59,7 +65,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRIAGE_", frozen=True, extra="ignore")
 
     # --- storage
-    database_url: str = Field("sqlite:///./triage.db", description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
+    database_url: str = Field(
+        "sqlite:///./triage.db",
+        description="SQLAlchemy URL (sqlite or postgresql+psycopg); or TRIAGE_DATABASE_URL_FILE",
+        repr=False,  # may contain the database password
+    )
     data_dir: Path = Field(Path("./triage-data"), description="Raw-mail archive and demo outbox")
     auto_migrate: bool = Field(True, description="Apply Alembic migrations when run/serve/demo start")
 
@@ -99,7 +109,9 @@ class Settings(BaseSettings):
     ack_rate_per_sender: int = Field(5, description="Acknowledgments per sender address per hour", ge=0)
     ack_rate_per_domain: int = Field(50, description="Acknowledgments per sender domain per hour", ge=0)
     ack_max_age_days: int = Field(14, description="No acknowledgment for mail older than this", ge=0)
-    max_message_bytes: int = Field(50 * 1024 * 1024, description="Larger messages are archived; only their headers are parsed", gt=0)
+    max_message_bytes: int = Field(
+        50 * 1024 * 1024, description="Larger messages are archived; only their headers are parsed", gt=0
+    )
     trusted_authserv_id: str = Field("mx1.platform.example", description="Our MTA's Authentication-Results id")
     secret_key: SecretStr = Field(SecretStr("change-me"), description="Signs Message-IDs, sessions, CSRF tokens")
 
@@ -181,8 +193,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (
             init_settings,
-            env_settings,
             _SecretFileSource(settings_cls),
+            env_settings,
             _TomlFileSource(settings_cls),
         )
 

@@ -44,11 +44,23 @@ def test_file_variant_works_for_every_secret(name: str, clean_env: pytest.Monkey
     assert getattr(load_settings(), name).get_secret_value() == SECRET_VALUE
 
 
-def test_plain_env_wins_over_file(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_file_wins_over_plain_env(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The image sets plain defaults (its SQLite URL); a mounted secret file must override them."""
     (tmp_path / "pw").write_text("from-file")
     clean_env.setenv("TRIAGE_IMAP_PASSWORD_FILE", str(tmp_path / "pw"))
     clean_env.setenv("TRIAGE_IMAP_PASSWORD", "from-env")
-    assert load_settings().imap_password.get_secret_value() == "from-env"
+    assert load_settings().imap_password.get_secret_value() == "from-file"
+
+
+def test_database_url_from_file_is_never_shown(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://triage:{SECRET_VALUE}@db:5432/triage"
+    (tmp_path / "url").write_text(url + "\n")
+    clean_env.setenv("TRIAGE_DATABASE_URL", "sqlite:////data/triage.db")
+    clean_env.setenv("TRIAGE_DATABASE_URL_FILE", str(tmp_path / "url"))
+    settings = load_settings()
+    assert settings.database_url == url
+    assert SECRET_VALUE not in repr(settings) and SECRET_VALUE not in "\n".join(effective(settings))
+    assert "TRIAGE_DATABASE_URL=postgresql+psycopg://triage:***@db:5432/triage" in effective(settings)
 
 
 def test_missing_secret_file_is_one_clear_error(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:

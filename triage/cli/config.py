@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+from sqlalchemy.engine import make_url
 
-from triage.settings import SECRET_FIELDS, Settings
+from triage.settings import FILE_FIELDS, SECRET_FIELDS, Settings
 
 MASK = "********"
 
@@ -52,7 +53,7 @@ def markdown_table() -> str:
     rows = ["| Environment variable | Default | Description |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         env = f"`TRIAGE_{name.upper()}`"
-        if name in SECRET_FIELDS:
+        if name in FILE_FIELDS:
             env += f" (or `TRIAGE_{name.upper()}_FILE`)"
         default = _default(name, field)
         shown = f"`{_cell(default)}`" if default else "(empty)"
@@ -60,9 +61,21 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+def _masked_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # unparsable: show nothing rather than a password
+        return MASK
+
+
 def effective(settings: Settings) -> list[str]:
     """``TRIAGE_NAME=value`` lines, secrets masked, for support tickets and debugging."""
-    return [f"TRIAGE_{name.upper()}={_show(getattr(settings, name))}" for name in Settings.model_fields]
+    lines = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        shown = _masked_url(value) if name == "database_url" else _show(value)
+        lines.append(f"TRIAGE_{name.upper()}={shown}")
+    return lines
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
