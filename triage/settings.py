@@ -102,12 +102,15 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(8, description="SMTP attempts before an outbox row fails", ge=1)
     outbox_backoff_seconds: float = Field(30.0, description="First retry delay; doubles each attempt", gt=0)
     outbox_backoff_max_seconds: float = Field(900.0, description="Longest retry delay", gt=0)
+    bounce_address: str = Field("", description="Envelope MAIL FROM of outgoing mail (empty: null <>, RFC 3834)")
 
     # --- acknowledgment policy
     organisation: str = Field("Platform", description="Organisation name in replies and guidelines")
     ack_unverified: bool = Field(False, description="Acknowledge senders that are not verified")
-    ack_rate_per_sender: int = Field(5, description="Acknowledgments per sender address per hour", ge=0)
-    ack_rate_per_domain: int = Field(50, description="Acknowledgments per sender domain per hour", ge=0)
+    ack_rate_per_sender: int = Field(5, description="Acknowledgments per sender address per hour (0: no limit)", ge=0)
+    ack_rate_per_domain: int = Field(50, description="Acknowledgments per sender domain per hour (0: no limit)", ge=0)
+    ack_rate_global: int = Field(500, description="Acknowledgments an hour in all (breaker; 0: no limit)", ge=0)
+    ack_guidelines_url: str = Field("", description="Public law-enforcement guidelines linked from acknowledgments")
     ack_max_age_days: int = Field(14, description="No acknowledgment for mail older than this", ge=0)
     max_message_bytes: int = Field(
         50 * 1024 * 1024, description="Larger messages are archived; only their headers are parsed", gt=0
@@ -142,6 +145,7 @@ class Settings(BaseSettings):
     oncall_webhook: str = Field("", description="Webhook URL POSTed for emergencies")
     oncall_webhook_token: SecretStr = Field(SecretStr(""), description="Bearer token for the webhook")
     oncall_repeat_minutes: int = Field(15, description="Page again if nobody picked the ticket up", ge=1)
+    oncall_deadline_hours: int = Field(48, description="Page for statutory deadlines this close to receipt", ge=0)
 
     # --- ops
     metrics_port: int = Field(0, description="Daemon Prometheus port (0: off)", ge=0)
