@@ -48,3 +48,10 @@ def record_error(session: Session, mailbox: str, folder: str, error: str | None)
     row = get_state(session, mailbox, folder)
     row.last_error = error
     session.add(row)
+
+
+def touch_poll(session: Session, mailbox: str, folder: str) -> None:
+    """Record a successful poll (the health check reads its age)."""
+    row = get_state(session, mailbox, folder)
+    row.last_poll_at = utcnow()
+    session.add(row)

@@ -18,13 +18,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from store.archive import ArchiveError
-from store.checkpoints import advance, record_error, sync_uidvalidity
+from store.checkpoints import advance, record_error, sync_uidvalidity, touch_poll
 from store.db import session_scope
 from store.messages import unfiled
 from store.models import RawMessage
+from triage.leader import LeaderElector
 from triage.mailbox import Source, SourceError, make_source
 from triage.mailbox.base import Fetched
-from triage.pipeline import PipelineContext, archive_fetched, process_raw
+from triage.metrics import Metrics
+from triage.pipeline import Outcome, PipelineContext, archive_fetched, process_raw
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -35,17 +37,24 @@ ONCE_MAX_ATTEMPTS = 5
 DELIVER_LIMIT = 100
 
 
+class LeadershipLost(Exception):
+    """Another replica holds the mailbox now: stop fetching and wait to lead again."""
+
+
 class Daemon:
-    """One mailbox watched by one process."""
+    """One mailbox watched by one process (the leader among replicas)."""
 
     def __init__(
-        self, settings: Settings, engine: Engine, source: Source | None = None, sender: OutboxSender | None = None
+        self, settings: Settings, engine: Engine, source: Source | None = None, sender: OutboxSender | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.source = source or make_source(settings)
         self.ctx = PipelineContext.build(settings, engine, mailbox=self.source.name)
         self.sender = sender or OutboxSender(settings, engine)
+        self.metrics = metrics
+        self.leader = LeaderElector(settings, self.source.name)
         self.stop = threading.Event()
         self.processed = 0
         self._last_uid = 0
@@ -79,13 +88,17 @@ class Daemon:
             except ArchiveError as exc:
                 log.error("cannot refile %s: %s", row.sha256[:12], exc)
                 continue
-            process_raw(self.ctx, row, raw)
+            self._count(process_raw(self.ctx, row, raw))
 
     def handle(self, item: Fetched) -> None:
         """One message: archive, file, mark processed, advance the checkpoint."""
+        if not self.leader.check():
+            raise LeadershipLost(self.source.name)
+        if self.metrics:
+            self.metrics.fetched(self.source.name)
         row = archive_fetched(self.ctx, item)
         if row.state == "archived":
-            process_raw(self.ctx, row, item.raw)
+            self._count(process_raw(self.ctx, row, item.raw))
             self.processed += 1
         if row.state != "done":
             self.source.mark_processed(item)
@@ -99,6 +112,20 @@ class Daemon:
         if item.uid is not None:
             self._last_uid = max(self._last_uid, item.uid)
 
+    def _count(self, outcome: Outcome) -> None:
+        if self.metrics is None:
+            return
+        if outcome.new_ticket:
+            self.metrics.ticket_filed(None)
+        if outcome.decision.startswith("no ack"):
+            self.metrics.acknowledgment("suppressed")
+
+    def _polled(self) -> None:
+        with session_scope(self.engine) as session:
+            touch_poll(session, self.source.name, self.source.folder)
+        if self.metrics:
+            self.metrics.poll_succeeded(self.source.name)
+
     def cycle(self) -> int:
         """Process everything waiting; returns how many messages were filed."""
         before = self.processed
@@ -108,6 +135,7 @@ class Daemon:
                     return self.processed - before
                 self.handle(item)
             self.deliver()
+        self._polled()
         return self.processed - before
 
     def deliver(self) -> int:
@@ -138,9 +166,25 @@ class Daemon:
     # --- loop
     def run(self, once: bool = False) -> int:
         """Run until stopped (or, with ``once``, until the mailbox is drained); returns an exit status."""
-        backoff, failures, connected = BACKOFF_START, 0, False
-        refiled = False
+        try:
+            return self._loop(once)
+        finally:
+            self.source.close()
+            self.leader.release()
+            log.info("daemon stopped after filing %d messages", self.processed)
+
+    def _lead(self, once: bool) -> bool:
+        """Become the mailbox's leader (at once when alone); False when stopped first, or with ``once``."""
+        if self.leader.try_acquire():
+            return True
+        log.info("another replica leads mailbox %s%s", self.source.name, "" if once else ": waiting as a follower")
+        return False if once else self.leader.wait(self.stop)
+
+    def _loop(self, once: bool) -> int:
+        backoff, failures, connected, refiled = BACKOFF_START, 0, False, False
         while not self.stop.is_set():
+            if not self._lead(once):
+                return 0
             try:
                 if not connected:
                     self.connect()
@@ -155,11 +199,17 @@ class Daemon:
                 if once:
                     break
                 self.idle()
+            except LeadershipLost:
+                log.error("lost the leadership of %s: stopping work until it is regained", self.source.name)
+                self.source.close()
+                connected = False
             except (SourceError, SQLAlchemyError, OSError) as exc:
                 self.source.close()
                 connected = False
                 failures += 1
                 if failures == 1:  # one line per incident, not per retry
+                    if self.metrics:
+                        self.metrics.imap_reconnect(self.source.name)
                     log.warning("connection lost (%s: %s); reconnecting with backoff", type(exc).__name__,
                                 str(exc)[:300], extra={"event": "reconnect"})
                 if once and failures >= ONCE_MAX_ATTEMPTS:
@@ -167,6 +217,4 @@ class Daemon:
                     return 1
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
-        self.source.close()
-        log.info("daemon stopped after filing %d messages", self.processed)
         return 0

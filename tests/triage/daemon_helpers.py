@@ -35,7 +35,12 @@ def mail(
     for k, v in (headers or {}).items():
         msg[k] = v
     msg.set_payload(body, charset="utf-8")
-    return msg.as_bytes()
+    return crlf(msg.as_bytes())
+
+
+def crlf(raw: bytes) -> bytes:
+    """Network line endings, as an IMAP server stores and returns them."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def server_settings(base: Settings, imap: DovecotServer | None, smtp: SmtpServer | None, **over: Any) -> Settings:

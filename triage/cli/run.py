@@ -6,6 +6,7 @@ import argparse
 
 from store.db import make_engine
 from store.migrate import upgrade
+from triage.metrics import Metrics, serve_metrics
 from triage.settings import Settings
 
 
@@ -26,9 +27,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     prepare_database(settings)
     engine = make_engine(settings.database_url)
+    metrics, exporter = None, None
+    if settings.metrics_port:
+        metrics = Metrics(engine)
+        exporter = serve_metrics(metrics, settings.metrics_port)
     try:
-        daemon = Daemon(settings, engine)
+        daemon = Daemon(settings, engine, metrics=metrics)
         daemon.install_signal_handlers()
         return daemon.run(once=args.once)
     finally:
+        if exporter is not None:
+            exporter.close()
         engine.dispose()

@@ -52,7 +52,11 @@ def parse_step(ctx: PipelineContext, raw: bytes) -> tuple[ParsedMail, list[str]]
         parsed.text = None
         return parsed, [f"message of {len(raw)} bytes is over the {limit}-byte limit: not parsed"]
     parsed = parse_bytes(raw)
-    return parsed, list(parsed.errors)
+    problems = list(parsed.errors)
+    body = raw[len(header_block(raw)):]
+    if not (parsed.text or parsed.html or parsed.attachments) and body.strip():
+        problems.append(f"no readable body: {len(body)} bytes could not be decoded (see the raw message)")
+    return parsed, problems
 
 
 def classify_step(ctx: PipelineContext, parsed: ParsedMail, problems: list[str]) -> str:
