@@ -133,4 +133,4 @@ def test_docs_table_is_current() -> None:
     doc = ROOT / "docs" / "operations.md"
     if not doc.exists():
         pytest.skip("docs/operations.md not written yet")
-    assert markdown_table() in doc.read_text(), "regenerate with: triage config --markdown"
+    assert markdown_table() in doc.read_text(), "regenerate with: triage config --update-doc docs/operations.md"

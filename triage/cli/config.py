@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -23,6 +25,7 @@ MASK = "********"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="show the effective settings, or the settings table (--markdown)")
     p.add_argument("--markdown", action="store_true", help="print the settings reference as a Markdown table")
+    p.add_argument("--update-doc", type=Path, metavar="MD", help="rewrite the table between the markers in MD")
     p.set_defaults(func=cmd_config)
 
 
@@ -78,6 +81,26 @@ def effective(settings: Settings) -> list[str]:
     return lines
 
 
+START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+
+
+def update_doc(path: Path) -> bool:
+    """Replace the table between the markers; False when the markers are missing."""
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        return False
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{START}\n{markdown_table()}\n{END}{tail}", encoding="utf-8")
+    return True
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    if args.update_doc:
+        if not update_doc(args.update_doc):
+            print(f"triage: no {START} ... {END} markers in {args.update_doc}", file=sys.stderr)
+            return 1
+        print(f"settings table written to {args.update_doc}")
+        return 0
     print(markdown_table() if args.markdown else "\n".join(effective(settings)))
     return 0
