@@ -12,23 +12,20 @@ FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
-RUN python3 -m venv /venv
 WORKDIR /src
 
 # Dependencies first, keyed only on the two files that pin them (layer caching): the
 # runtime and model requirements named in pyproject.toml, at the versions requirements.lock pins.
 COPY pyproject.toml requirements.lock ./
-RUN python3 -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-print("\n".join(p["dependencies"] + p["optional-dependencies"]["models"]))' > runtime.in
 RUN --mount=type=secret,id=pipcert,target=/run/secrets/pipcert \
     if [ -s /run/secrets/pipcert ]; then export PIP_CERT=/run/secrets/pipcert; fi; \
-    /venv/bin/pip install -q --constraint requirements.lock --requirement runtime.in
+    python3 -m venv /venv \
+    && python3 -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+print("\n".join(p["dependencies"] + p["optional-dependencies"]["models"]))' > runtime.in \
+    && /venv/bin/pip install -q --constraint requirements.lock --requirement runtime.in
 
-# Then the source (changes often, cheap layer).
-COPY pyproject.toml README.m[d] ./
-COPY triage ./triage
-COPY nlp ./nlp
-COPY store ./store
+# Then the source (changes often, cheap layer); .dockerignore lets only the packages in.
+COPY . ./
 RUN --mount=type=secret,id=pipcert,target=/run/secrets/pipcert \
     if [ -s /run/secrets/pipcert ]; then export PIP_CERT=/run/secrets/pipcert; fi; \
     /venv/bin/pip install -q --no-deps . \

@@ -69,7 +69,7 @@ fi
 
 CA=$(ca_bundle) || { echo "container-check: no CA bundle found" >&2; exit 1; }
 log "buildah bud (BASE_IMAGE=$BASE_TAG)"
-"${BUILDAH[@]}" bud --isolation chroot --format docker --layers \
+"${BUILDAH[@]}" bud --isolation chroot --format docker \
   --build-arg BASE_IMAGE="$BASE_TAG" --secret id=pipcert,src="$CA" \
   -t "$IMAGE_TAG" -f Dockerfile . > "$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; exit 1; }
 BUILT=$(date +%s)
