@@ -1,0 +1,111 @@
+"""Queue acknowledgments (and record decisions not to send one) in the caller's transaction.
+
+The row is written with the ticket, so a crash either loses both or keeps both: the sender
+loop (:mod:`triage.replies.sender`) delivers what is queued. The acknowledgment goes to the
+``From`` address only, never ``Reply-To``, which forgers set to turn acks into backscatter.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+
+from sqlmodel import Session
+
+from store.audit import record
+from store.models import Outbox, Ticket, TicketMessage, utcnow
+from triage.parse import ParsedMail
+from triage.replies.compose import build_message, render_ack, reply_subject, threading_references
+from triage.replies.msgid import new_message_id
+from triage.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _ensure_id(session: Session, ticket: Ticket) -> int:
+    if ticket.id is None:
+        session.add(ticket)
+        session.flush()
+    assert ticket.id is not None
+    return ticket.id
+
+
+def add_outgoing(
+    session: Session, settings: Settings, ticket: Ticket, msg: EmailMessage, *, kind: str
+) -> Outbox:
+    """An Outbox row (queued) and its outbound TicketMessage for an already built message."""
+    ticket_id = _ensure_id(session, ticket)
+    row = Outbox(
+        ticket_id=ticket_id,
+        kind=kind,
+        status="queued",
+        mailbox=ticket.mailbox,
+        to_address=str(msg["To"]),
+        from_address=settings.from_address,
+        message_id=str(msg["Message-ID"]),
+        subject=str(msg["Subject"]),
+        raw=msg.as_bytes(),
+        next_attempt_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    body = msg.get_body(("plain",))
+    session.add(
+        TicketMessage(
+            ticket_id=ticket_id,
+            direction="outbound",
+            outbox_id=row.id,
+            mail_class="human",
+            message_id=row.message_id,
+            in_reply_to=str(msg["In-Reply-To"]) if msg["In-Reply-To"] else None,
+            references=str(msg["References"]) if msg["References"] else None,
+            from_address=settings.from_address,
+            to_addresses=row.to_address,
+            subject=row.subject,
+            date=utcnow(),
+            author="system",
+            body_text=body.get_content() if body is not None else "",
+            headers=[[k, str(v)] for k, v in msg.items()],
+        )
+    )
+    return row
+
+
+def queue_ack(
+    session: Session, settings: Settings, parsed: ParsedMail, ticket: Ticket, language: str | None
+) -> Outbox:
+    """Compose the acknowledgment of ``ticket`` and queue it; the caller commits with the ticket."""
+    lang, body = render_ack(settings, ticket.reference, ticket.received_at, language)
+    msg = build_message(
+        settings,
+        to=parsed.from_address,
+        subject=reply_subject(parsed.subject or ticket.subject, ticket.reference),
+        body=body,
+        message_id=new_message_id(settings, ticket.reference),
+        auto_submitted="auto-replied",
+        in_reply_to=parsed.message_id,
+        references=threading_references(parsed.references, parsed.message_id),
+        language=lang,
+    )
+    row = add_outgoing(session, settings, ticket, msg, kind="ack")
+    record(session, "ack_queued", ticket_id=row.ticket_id, detail={"outbox_id": row.id, "language": lang})
+    log.info("ack queued: ticket=%s to=%s message_id=%s", ticket.reference, row.to_address, row.message_id)
+    return row
+
+
+def record_suppressed(session: Session, ticket: Ticket, reason: str) -> Outbox:
+    """Record on the ticket that no acknowledgment was sent, and why (an Outbox row 'suppressed')."""
+    ticket_id = _ensure_id(session, ticket)
+    row = Outbox(
+        ticket_id=ticket_id,
+        kind="ack",
+        status="suppressed",
+        reason=reason,
+        mailbox=ticket.mailbox,
+        to_address=ticket.sender_address,
+    )
+    session.add(row)
+    session.flush()
+    record(session, "ack_suppressed", ticket_id=ticket_id, detail={"outbox_id": row.id, "reason": reason})
+    log.info("ack suppressed: ticket=%s reason=%s", ticket.reference, reason)
+    return row

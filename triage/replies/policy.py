@@ -1,0 +1,192 @@
+"""Whether one inbound mail gets an acknowledgment: the checklist, stateless and stateful.
+
+``decide_ack`` applies, in order: the header rules (:mod:`triage.replies.rules`), the class
+of the mail, the follow-up rule (15), the already-acknowledged rule, the sender gate, the
+old-mail rule (16) and the rate limits (14). The first that says no gives the reason that is
+recorded on the ticket. Rate counters are durable ``SenderRate`` rows, incremented atomically
+in the caller's transaction only when the answer is yes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from store.models import Outbox, SenderBlock, SenderRate, Ticket, utcnow
+from triage.parse import ParsedMail
+from triage.replies.rules import header_no_reply_reasons
+from triage.settings import Settings
+
+log = logging.getLogger(__name__)
+WINDOW = timedelta(hours=1)
+LIVE_ACK_STATUSES = ("queued", "sending", "sent")
+GLOBAL_KEY = "global:*"
+
+
+@dataclass(frozen=True)
+class AckDecision:
+    send: bool
+    reason: str | None  # why not, recorded on the ticket; None when send
+
+
+def normalize_address(address: str) -> str:
+    """Lowercased, trimmed, without a ``+detail`` tag: one counter per person, not per alias."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
+
+
+def sender_domain(address: str) -> str:
+    return normalize_address(address).rpartition("@")[2]
+
+
+def _blocked(session: Session, address: str) -> SenderBlock | None:
+    """An admin block on the exact address or its domain (``domain``, ``@domain`` or ``*@domain``)."""
+    domain = sender_domain(address)
+    patterns = [address, normalize_address(address), domain, f"@{domain}", f"*@{domain}"]
+    return session.exec(select(SenderBlock).where(col(SenderBlock.pattern).in_(patterns))).first()
+
+
+def sender_gate(session: Session, settings: Settings, parsed: ParsedMail, sender_verified: bool | None) -> str | None:
+    """THE authenticity gate: None lets the acknowledgment through, else the reason it may not.
+
+    Unverified (or unknown) senders get nothing unless ``settings.ack_unverified``: an
+    acknowledgment to a forged From is backscatter, and confirms to a forger that the
+    mailbox is live. Blocked senders never get one.
+    """
+    block = _blocked(session, parsed.from_address)
+    if block is not None:
+        return f"sender blocked: {block.reason or block.pattern}"
+    if sender_verified is not True and not settings.ack_unverified:
+        return "sender not verified"
+    return None
+
+
+def already_acknowledged(session: Session, ticket: Ticket) -> bool:
+    if ticket.acknowledged_at is not None:
+        return True
+    if ticket.id is None:
+        return False
+    row = session.exec(
+        select(Outbox.id).where(
+            Outbox.ticket_id == ticket.id, Outbox.kind == "ack", col(Outbox.status).in_(LIVE_ACK_STATUSES)
+        )
+    ).first()
+    return row is not None
+
+
+def too_old(settings: Settings, ticket: Ticket, parsed: ParsedMail, now: datetime) -> bool:
+    """Rule 16: mail received more than ``ack_max_age_days`` ago (0 turns the rule off)."""
+    if settings.ack_max_age_days <= 0:
+        return False
+    received = ticket.received_at or parsed.received_at or parsed.date
+    return received is not None and now - received > timedelta(days=settings.ack_max_age_days)
+
+
+def window_start(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def _bump(session: Session, key: str, mailbox: str, start: datetime, now: datetime, delta: int) -> int:
+    """Atomically add ``delta`` to one counter (insert or update) and return the new count."""
+    table: Table = SenderRate.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if delta > 0:
+        maker = pg_insert if dialect == "postgresql" else sqlite_insert
+        ins = maker(table).values(key=key, mailbox=mailbox, window_start=start, count=delta, last_ack_at=now)
+        stmt = ins.on_conflict_do_update(
+            index_elements=["key", "mailbox", "window_start"],
+            set_={"count": table.c.count + delta, "last_ack_at": now},
+        ).returning(table.c.count)
+    else:
+        stmt = (
+            update(table)
+            .where(table.c.key == key, table.c.mailbox == mailbox, table.c.window_start == start)
+            .values(count=(func.max if dialect == "sqlite" else func.greatest)(table.c.count + delta, 0))
+            .returning(table.c.count)
+        )
+    return int(session.execute(stmt).scalar_one())
+
+
+def take_rate(session: Session, settings: Settings, mailbox: str, address: str, now: datetime) -> str | None:
+    """Rule 14: count one acknowledgment against address, domain and global limits.
+
+    Counters are incremented first (the row lock serialises concurrent workers) and rolled back
+    one by one when a limit is passed. Returns the reason when a limit is hit, else None.
+    A limit of 0 means no limit.
+    """
+    start = window_start(now)
+    limits = [
+        (f"addr:{normalize_address(address)}", settings.ack_rate_per_sender, f"sender {normalize_address(address)}"),
+        (f"domain:{sender_domain(address)}", settings.ack_rate_per_domain, f"domain {sender_domain(address)}"),
+        (GLOBAL_KEY, settings.ack_rate_global, "all senders"),
+    ]
+    taken: list[str] = []
+    for key, limit, label in limits:
+        if limit <= 0:
+            continue
+        count = _bump(session, key, mailbox, start, now, 1)
+        taken.append(key)
+        if count > limit:
+            for k in taken:
+                _bump(session, k, mailbox, start, now, -1)
+            return f"rate limit: {limit} acknowledgments an hour to {label}"
+    return None
+
+
+def decide_ack(
+    session: Session,
+    settings: Settings,
+    parsed: ParsedMail,
+    ticket: Ticket,
+    *,
+    new_ticket: bool,
+    mail_class: str,
+    sender_verified: bool | None,
+    now: datetime | None = None,
+) -> AckDecision:
+    """Whether to acknowledge; when yes, the rate counters are already taken in ``session``."""
+    now = now or utcnow()
+    decision = _decide(session, settings, parsed, ticket, new_ticket, mail_class, sender_verified, now)
+    log.info(
+        "ack decision: ticket=%s message_id=%s send=%s reason=%s",
+        ticket.reference, parsed.message_id, decision.send, decision.reason,
+    )
+    return decision
+
+
+def _decide(
+    session: Session,
+    settings: Settings,
+    parsed: ParsedMail,
+    ticket: Ticket,
+    new_ticket: bool,
+    mail_class: str,
+    sender_verified: bool | None,
+    now: datetime,
+) -> AckDecision:
+    reasons = header_no_reply_reasons(parsed, settings)
+    if reasons:
+        return AckDecision(False, "; ".join(reasons))
+    if mail_class != "human":
+        return AckDecision(False, f"not a human message ({mail_class})")
+    if not new_ticket:
+        return AckDecision(False, "follow-up to an existing ticket")
+    if already_acknowledged(session, ticket):
+        return AckDecision(False, "ticket already acknowledged")
+    gate = sender_gate(session, settings, parsed, sender_verified)
+    if gate:
+        return AckDecision(False, gate)
+    if too_old(settings, ticket, parsed, now):
+        return AckDecision(False, f"mail older than {settings.ack_max_age_days} days")
+    limited = take_rate(session, settings, ticket.mailbox, parsed.from_address, now)
+    if limited:
+        return AckDecision(False, limited)
+    return AckDecision(True, None)

@@ -1,0 +1,232 @@
+"""The outbox sender: claim due rows, deliver them, record the outcome, retry with backoff.
+
+Rows are claimed in a short transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: a
+conditional UPDATE), sent with no transaction open, then settled in another. Delivery is
+at-least-once: if the process dies after the server's 250 and before the settle commits, the
+claim expires and the row is sent again. Never raises for SMTP or file errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from store.audit import record
+from store.db import is_postgres, session_scope
+from store.models import Outbox, Ticket, utcnow
+from triage.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one delivery attempt."""
+
+    ok: bool
+    response: str
+    permanent: bool = False  # a 5xx answer: retrying cannot help
+
+
+def backoff_seconds(settings: Settings, attempts: int) -> float:
+    """Delay before retry number ``attempts`` (1-based): base, doubling, capped."""
+    delay = settings.outbox_backoff_seconds * (2 ** max(attempts - 1, 0))
+    return float(min(delay, settings.outbox_backoff_max_seconds))
+
+
+def _reply_text(code: int, msg: bytes | str) -> str:
+    text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
+    return f"{code} {' '.join(text.split())}"
+
+
+class OutboxSender:
+    """Delivers queued Outbox rows over SMTP (or as .eml files when ``outbox_dir`` is set)."""
+
+    def __init__(self, settings: Settings, engine: Engine, worker_id: str | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    # --- claiming
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.smtp_timeout * 4 + 60)
+
+    def _due(self, now: datetime) -> ColumnElement[bool]:
+        """Queued and due, or claimed by a worker whose lease ran out (it died mid-send)."""
+        return or_(
+            (col(Outbox.status) == "queued") & (col(Outbox.next_attempt_at) <= now),
+            (col(Outbox.status) == "sending") & (col(Outbox.claimed_until) < now),
+        )
+
+    def claim(self, limit: int) -> list[int]:
+        """Mark up to ``limit`` due rows as ours ('sending'); return their ids."""
+        now = utcnow()
+        until = now + self._lease()
+        with session_scope(self.engine) as session:
+            query = select(Outbox.id).where(self._due(now)).order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+            query = query.limit(limit)
+            if is_postgres(self.engine):
+                ids = [i for i in session.exec(query.with_for_update(skip_locked=True)).all() if i is not None]
+                if ids:
+                    session.execute(
+                        update(Outbox)
+                        .where(col(Outbox.id).in_(ids))
+                        .values(status="sending", claimed_by=self.worker_id, claimed_until=until)
+                    )
+                return ids
+            claimed = []
+            for row_id in session.exec(query).all():
+                result = session.execute(
+                    update(Outbox)
+                    .where(col(Outbox.id) == row_id, self._due(now))
+                    .values(status="sending", claimed_by=self.worker_id, claimed_until=until)
+                )
+                if result.rowcount == 1 and row_id is not None:  # type: ignore[attr-defined]
+                    claimed.append(row_id)
+            return claimed
+
+    # --- delivering
+
+    def _envelope_from(self) -> str:
+        return self.settings.bounce_address or ""
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.smtp_tls == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=ssl.create_default_context()
+            )
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        smtp.ehlo()
+        if s.smtp_tls == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if s.smtp_user:
+            smtp.login(s.smtp_user, s.smtp_password.get_secret_value())
+        return smtp
+
+    def send_smtp(self, row: Outbox) -> Attempt:
+        """One SMTP transaction; the server's final reply is what gets recorded."""
+        if not row.to_address or not row.raw:
+            return Attempt(False, "nothing to send: no recipient or no message", permanent=True)
+        try:
+            smtp = self._connect()
+        except smtplib.SMTPAuthenticationError as exc:
+            return Attempt(False, f"auth: {_reply_text(exc.smtp_code, exc.smtp_error)}")
+        except (OSError, smtplib.SMTPException) as exc:
+            return Attempt(False, f"connect: {type(exc).__name__}: {exc}")
+        try:
+            code, msg = smtp.mail(self._envelope_from())
+            if code != 250:
+                return Attempt(False, f"MAIL FROM: {_reply_text(code, msg)}", permanent=500 <= code < 600)
+            code, msg = smtp.rcpt(row.to_address)
+            if code not in (250, 251):
+                return Attempt(False, f"RCPT TO: {_reply_text(code, msg)}", permanent=500 <= code < 600)
+            code, msg = smtp.data(row.raw)
+            if code != 250:
+                return Attempt(False, f"DATA: {_reply_text(code, msg)}", permanent=500 <= code < 600)
+            return Attempt(True, _reply_text(code, msg))
+        except (OSError, smtplib.SMTPException) as exc:
+            return Attempt(False, f"smtp: {type(exc).__name__}: {exc}")
+        finally:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def write_eml(self, row: Outbox, directory: Path) -> Attempt:
+        """File mode: the message as ``<id>.eml``, written atomically."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / f"{row.id:08d}-{row.kind}.eml"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(row.raw or b"")
+            os.replace(tmp, path)
+        except OSError as exc:
+            return Attempt(False, f"write: {type(exc).__name__}: {exc}")
+        return Attempt(True, f"written {path.name}")
+
+    def attempt(self, row: Outbox) -> Attempt:
+        if self.settings.outbox_dir is not None:
+            return self.write_eml(row, self.settings.outbox_dir)
+        return self.send_smtp(row)
+
+    # --- settling
+
+    def settle(self, row_id: int, result: Attempt) -> bool:
+        """Record the outcome of one attempt; True when the row is now sent."""
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            row = session.get(Outbox, row_id)
+            if row is None or row.claimed_by != self.worker_id or row.status != "sending":
+                log.warning("outbox %s: claim lost before settling (%s)", row_id, result.response)
+                return False
+            row.attempts += 1
+            row.claimed_by = row.claimed_until = None
+            if result.ok:
+                self._mark_sent(session, row, result, now)
+            elif result.permanent or row.attempts >= self.settings.outbox_max_attempts:
+                self._mark_failed(session, row, result)
+            else:
+                row.status = "queued"
+                row.last_error = result.response
+                row.next_attempt_at = now + timedelta(seconds=backoff_seconds(self.settings, row.attempts))
+                log.info("outbox %s: attempt %d failed (%s); retry at %s", row.id, row.attempts,
+                         result.response, row.next_attempt_at.isoformat())
+            session.add(row)
+            return result.ok
+
+    def _mark_sent(self, session: Session, row: Outbox, result: Attempt, now: datetime) -> None:
+        row.status, row.sent_at, row.smtp_response, row.last_error = "sent", now, result.response, None
+        if row.kind == "ack" and row.ticket_id is not None:
+            ticket = session.get(Ticket, row.ticket_id)
+            if ticket is not None and ticket.acknowledged_at is None:
+                ticket.acknowledged_at = now
+                session.add(ticket)
+        record(session, f"{row.kind}_sent", ticket_id=row.ticket_id,
+               detail={"outbox_id": row.id, "response": result.response, "attempts": row.attempts})
+        log.info("outbox %s: %s sent to %s: %s", row.id, row.kind, row.to_address, result.response)
+
+    def _mark_failed(self, session: Session, row: Outbox, result: Attempt) -> None:
+        row.status, row.last_error = "failed", result.response
+        row.smtp_response = result.response if result.permanent else row.smtp_response
+        record(session, f"{row.kind}_failed", ticket_id=row.ticket_id,
+               detail={"outbox_id": row.id, "error": result.response, "attempts": row.attempts})
+        log.warning("outbox %s: %s to %s FAILED after %d attempts: %s", row.id, row.kind, row.to_address,
+                    row.attempts, result.response)
+
+    def deliver_due(self, limit: int = 100) -> int:
+        """Deliver every due row (up to ``limit``); returns how many were sent."""
+        sent = 0
+        try:
+            ids = self.claim(limit)
+        except Exception:
+            log.exception("outbox: claiming failed")
+            return 0
+        for row_id in ids:
+            try:
+                with session_scope(self.engine) as session:
+                    row = session.get(Outbox, row_id)
+                if row is None:
+                    continue
+                try:
+                    result = self.attempt(row)
+                except Exception as exc:  # bad input never escapes the sender
+                    result = Attempt(False, f"unexpected: {type(exc).__name__}: {exc}")
+                sent += self.settle(row_id, result)
+            except Exception:
+                log.exception("outbox %s: settling failed", row_id)
+        return sent
