@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := dovecot-imapd chromium
 PYTEST_ARGS ?=
+FUZZ_SECONDS ?= 120
 
 .PHONY: install system-deps demo test lint typecheck unit fuzz bench container-check clean
 
@@ -48,6 +49,7 @@ test: install system-deps lint typecheck
 
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/triage/test_fuzz.py $(PYTEST_ARGS)
+	$(BIN)/python -m bench.fuzz_parse --extract -max_total_time=$(FUZZ_SECONDS)
 
 bench: install system-deps
 	$(BIN)/python -m bench.run
