@@ -95,6 +95,18 @@ def set_field(
     return row
 
 
+FieldValue = tuple[Any, float | None, list[dict[str, Any]]]
+
+
+def set_fields(session: Session, ticket_id: int, values: dict[str, FieldValue]) -> None:
+    """``set_field`` for many fields with one query (the daemon writes a dozen per message)."""
+    existing = fields_of(session, ticket_id)
+    for name, (value, confidence, evidence) in values.items():
+        row = existing.get(name) or TicketField(ticket_id=ticket_id, name=name)
+        row.machine_value, row.confidence, row.evidence = value, confidence, evidence
+        session.add(row)
+
+
 def fields_of(session: Session, ticket_id: int) -> dict[str, TicketField]:
     rows = session.exec(select(TicketField).where(TicketField.ticket_id == ticket_id)).all()
     return {r.name: r for r in rows}

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from nlp.types import FIELDS, Extraction
 from store.models import RawMessage, Ticket, TicketMessage, utcnow
-from store.tickets import set_field
+from store.tickets import set_fields
 from triage import completeness
 from triage.parse import ParsedMail
 
@@ -53,13 +53,14 @@ def apply_extraction(session: Session, ticket: Ticket, result: Extraction, *, fi
         ticket.signals = [asdict(s) for s in result.signals]
     if not fill_only or not ticket.completeness:
         ticket.completeness = completeness.check(result)
+    values = {}
     for name in FIELDS:
         value = getattr(result, name)
         if fill_only and value in (None, [], False):
             continue
         evidence = [asdict(e) for e in result.evidence.get(name, [])]
-        set_field(session, ticket.id, name, _json_value(value), confidence=result.confidence.get(name),
-                  evidence=evidence)
+        values[name] = (_json_value(value), result.confidence.get(name), evidence)
+    set_fields(session, ticket.id, values)
 
 
 def flag_for_review(ticket: Ticket, reasons: list[str]) -> None:
