@@ -319,7 +319,10 @@ def _parse_into(pm: ParsedMail, raw: bytes, limits: ParseLimits) -> None:
             pm.errors.append(f"structure: {type(exc).__name__}: {exc}")
             pm.text = pm.html = None
             pm.attachments = []
-            _bodies_limited(pm, msg, limits)
+            try:
+                _bodies_limited(pm, msg, limits)
+            except Exception as exc2:
+                pm.errors.append(f"body unreadable: {type(exc2).__name__}: {str(exc2)[:200]}")
     _note_body_limits(pm, limits)
 
 
@@ -334,7 +337,8 @@ def parse_bytes(raw: bytes, limits: ParseLimits | None = None) -> ParsedMail:
         _parse_into(pm, raw, limits)
     except Exception as exc:
         log.warning("parse failed: %s: %s", type(exc).__name__, exc)
-        pm.errors.append(f"unreadable: {type(exc).__name__}: {str(exc)[:200]}")
+        stage = "body unreadable" if pm.headers else "unreadable headers"
+        pm.errors.append(f"{stage}: {type(exc).__name__}: {str(exc)[:200]}")
     try:
         _make_storable(pm)
     except Exception as exc:  # pragma: no cover - storable() handles every str
