@@ -13,23 +13,30 @@ import base64
 import email
 import email.policy
 import logging
-import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from email.header import decode_header, make_header
+from datetime import datetime
 from email.message import Message
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parseaddr
 
 import mailparser
 
 from nlp.types import Attachment, MessageInput
+from triage.mailtext import MSGID_RE, addresses, decode_value, msgids, parse_date, storable, top_received_time
 from triage.mime_limits import ParseLimits, clip, estimated_decoded_size, is_attachment, measure, walk
 
-__all__ = ["ParseLimits", "ParsedMail", "decode_value", "parse_bytes", "parse_date"]
+__all__ = [
+    "MSGID_RE",
+    "ParseLimits",
+    "ParsedMail",
+    "decode_value",
+    "parse_bytes",
+    "parse_date",
+    "storable",
+    "top_received_time",
+]
 
 log = logging.getLogger(__name__)
-MSGID_RE = re.compile(r"<[^<>\s]+>")
 HEADER_BLOCK_MAX = 4 * 1024 * 1024  # bytes scanned for headers when the body is not parsed
 LIMIT = "limit: "  # prefix of every error that names an exceeded limit
 
@@ -87,72 +94,6 @@ class ParsedMail:
         )
 
 
-def storable(value: str) -> str:
-    """``value`` without NUL and with valid UTF-8 only, so any database accepts it.
-
-    Raw 8-bit header bytes arrive as surrogate escapes; they are read back as UTF-8, which is
-    what most senders of raw 8-bit headers meant, else as Windows-1252.
-    """
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        pass
-    try:
-        data = value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "replace").decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")  # the usual 8-bit charset of unlabelled headers
-
-
-def decode_value(value: object) -> str:
-    """Decode RFC 2047 words; undecodable bytes become U+FFFD rather than an exception."""
-    raw = storable(str(value))
-    try:
-        return str(make_header(decode_header(raw)))
-    except Exception:
-        return raw.encode("utf-8", "replace").decode("utf-8", "replace")
-
-
-def _msgids(value: str | None) -> list[str]:
-    return MSGID_RE.findall(value or "")
-
-
-def _to_utc(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
-def parse_date(value: str | None) -> datetime | None:
-    """An RFC 5322 date as aware UTC, or None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return _to_utc(parsedate_to_datetime(value.strip()))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def top_received_time(headers: list[tuple[str, str]]) -> datetime | None:
-    """The time stamped by the top-most Received header (our own MTA)."""
-    for k, v in headers:
-        if k.lower() == "received" and ";" in v:
-            return parse_date(v.rsplit(";", 1)[1])
-    return None
-
-
-def _addresses(values: list[str]) -> list[str]:
-    return [a.lower() for _, a in getaddresses(values) if "@" in a]
-
-
 def _read_headers(pm: ParsedMail, msg: Message, limits: ParseLimits) -> bool:
     """Headers within the count and length limits; True when a limit was hit."""
     items = list(msg.raw_items())  # raw: 8-bit bytes still as surrogate escapes, recovered by storable()
@@ -173,16 +114,16 @@ def _read_headers(pm: ParsedMail, msg: Message, limits: ParseLimits) -> bool:
 
 def _fill_headers(pm: ParsedMail, msg: Message, limits: ParseLimits) -> bool:
     over = _read_headers(pm, msg, limits)
-    ids = _msgids(pm.first("Message-ID"))
+    ids = msgids(pm.first("Message-ID"))
     pm.message_id = ids[0] if ids else None
-    pm.in_reply_to = _msgids(pm.first("In-Reply-To"))
-    pm.references = _msgids(" ".join(pm.header("References")))
+    pm.in_reply_to = msgids(pm.first("In-Reply-To"))
+    pm.references = msgids(" ".join(pm.header("References")))
     pm.subject = " ".join((pm.first("Subject") or "").split())
     name, addr = parseaddr(pm.first("From") or "")
     pm.from_name, pm.from_address = name, addr.lower()
-    pm.reply_to = _addresses(pm.header("Reply-To"))
-    pm.to = _addresses(pm.header("To"))
-    pm.cc = _addresses(pm.header("Cc"))
+    pm.reply_to = addresses(pm.header("Reply-To"))
+    pm.to = addresses(pm.header("To"))
+    pm.cc = addresses(pm.header("Cc"))
     pm.date = parse_date(pm.first("Date"))
     pm.received_at = top_received_time(pm.headers)
     pm.content_type = msg.get_content_type()
