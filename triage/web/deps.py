@@ -59,7 +59,11 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """A session per request, committed when the handler returns without error."""
+    """A session per request, committed when the handler returns without error.
+
+    Used with ``scope="function"`` so the commit happens before the response leaves: a browser
+    following the redirect after login must find the new session row.
+    """
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -69,7 +73,7 @@ def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
             raise
 
 
-DB = Annotated[Session, Depends(get_db)]
+DB = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def get_viewer(request: Request, db: DB) -> Viewer:

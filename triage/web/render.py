@@ -65,13 +65,6 @@ def country_name(code: str | None) -> str:
     return str(found.name) if found else code
 
 
-def flag(code: str | None) -> str:
-    """The flag emoji of a country code (regional indicator letters); empty for non-countries."""
-    if not code or len(code) != 2 or not code.isalpha():
-        return ""
-    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in code.upper())
-
-
 def humanize(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
@@ -81,7 +74,7 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.autoescape = True
     env.filters.update(
-        absolute=absolute, relative=relative, country_name=country_name, flag=flag, humanize=humanize
+        absolute=absolute, relative=relative, country_name=country_name, humanize=humanize
     )
     env.globals.update(countdown=countdown)
     return templates

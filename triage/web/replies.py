@@ -1,23 +1,22 @@
-"""Staff replies to the authority: a template rendered, threaded, queued in the outbox.
+"""Staff replies to the authority: a template rendered, threaded, queued in the same outbox as acks.
 
-The Message-ID comes from ``triage.replies.msgid.new_message_id`` (signed, so the authority's
-answer threads back to the ticket); while that module is absent, replies are unavailable
-rather than sent with an id the daemon would not recognise.
+Composition and queueing reuse ``triage.replies`` (signed Message-ID so the authority's answer
+threads back, subject with the ticket reference, outbox row plus outbound thread entry); this
+module adds the staff templates and the audit event.
 """
 
 from __future__ import annotations
 
-import importlib
-from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, col, select
 
 from store.audit import record
-from store.models import Outbox, Ticket, TicketMessage, utcnow
+from store.models import Outbox, Ticket, TicketMessage
+from triage.replies.compose import build_message, reply_subject, threading_references
+from triage.replies.msgid import new_message_id
+from triage.replies.outbox import add_outgoing
 from triage.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates" / "replies"
@@ -32,18 +31,6 @@ def template_names() -> list[str]:
     return sorted(p.name.removesuffix(".txt.j2") for p in TEMPLATES.glob("*.txt.j2"))
 
 
-def _msgid_factory() -> Any:
-    try:
-        module = importlib.import_module("triage.replies.msgid")
-    except ImportError:
-        return None
-    return getattr(module, "new_message_id", None)
-
-
-def available(settings: Settings) -> bool:
-    return _msgid_factory() is not None
-
-
 def _last_inbound(session: Session, ticket_id: int) -> TicketMessage | None:
     stmt = (
         select(TicketMessage)
@@ -55,6 +42,7 @@ def _last_inbound(session: Session, ticket_id: int) -> TicketMessage | None:
 
 
 def render_body(settings: Settings, ticket: Ticket, template: str, body: str) -> str:
+    """Plain-text template (no HTML escaping: the result is a text/plain mail body)."""
     if template not in template_names():
         raise ReplyError("unknown reply template")
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, undefined=StrictUndefined)
@@ -69,9 +57,6 @@ def render_body(settings: Settings, ticket: Ticket, template: str, body: str) ->
 
 def queue_reply(session: Session, settings: Settings, ticket: Ticket, template: str, body: str, actor: str) -> Outbox:
     """Compose the reply (In-Reply-To the last inbound Message-ID) and queue it as kind 'reply'."""
-    factory = _msgid_factory()
-    if factory is None:
-        raise ReplyError("replies are not available in this installation yet")
     if len(body) > BODY_LIMIT:
         raise ReplyError("the reply is too long")
     assert ticket.id is not None
@@ -80,55 +65,30 @@ def queue_reply(session: Session, settings: Settings, ticket: Ticket, template: 
     if not to:
         raise ReplyError("the ticket has no sender address to reply to")
     text = render_body(settings, ticket, template, body)
-    subject = ticket.subject if ticket.subject.lower().startswith("re:") else f"Re: {ticket.subject}"
-    if ticket.reference not in subject:
-        subject = f"{subject} [{ticket.reference}]"
-    msg = EmailMessage()
-    msg["From"] = settings.from_address
-    msg["To"] = to
-    msg["Subject"] = " ".join(subject.split())[:900]
-    msg["Date"] = formatdate(usegmt=True)
-    msg_id = str(factory(settings, ticket.reference))
-    msg["Message-ID"] = msg_id
-    if last and last.message_id:
-        msg["In-Reply-To"] = last.message_id
-        msg["References"] = " ".join(filter(None, [last.references or "", last.message_id])).strip()
-    msg["Auto-Submitted"] = "no"
-    msg.set_content(text)
-    outbox = Outbox(
-        ticket_id=ticket.id,
-        kind="reply",
-        status="queued",
-        mailbox=ticket.mailbox,
-        to_address=to,
-        from_address=settings.from_address,
-        message_id=msg_id,
-        subject=str(msg["Subject"]),
-        raw=msg.as_bytes(),
-        next_attempt_at=utcnow(),
+    earlier = (last.references or "").split() if last else []
+    msg = build_message(
+        settings,
+        to=to,
+        subject=reply_subject(ticket.subject, ticket.reference),
+        body=text,
+        message_id=new_message_id(settings, ticket.reference),
+        auto_submitted="no",
+        in_reply_to=last.message_id if last else None,
+        references=threading_references(earlier, last.message_id if last else None),
+        language=ticket.language,
+        bulk=False,
     )
-    session.add(outbox)
+    row = add_outgoing(session, settings, ticket, msg, kind="reply")
     session.flush()
-    session.add(
-        TicketMessage(
-            ticket_id=ticket.id,
-            direction="outbound",
-            outbox_id=outbox.id,
-            message_id=msg_id,
-            in_reply_to=last.message_id if last else None,
-            from_address=settings.from_address,
-            to_addresses=to,
-            subject=str(msg["Subject"]),
-            date=utcnow(),
-            author=actor,
-            body_text=text,
-        )
-    )
+    entry = session.exec(select(TicketMessage).where(col(TicketMessage.outbox_id) == row.id)).first()
+    if entry is not None:
+        entry.author = actor
+        session.add(entry)
     record(
         session,
         "reply_queued",
         actor=actor,
         ticket_id=ticket.id,
-        detail={"outbox_id": outbox.id, "template": template, "to": to, "message_id": msg_id},
+        detail={"outbox_id": row.id, "template": template, "to": to, "message_id": row.message_id},
     )
-    return outbox
+    return row

@@ -189,3 +189,28 @@ def test_admin_manages_users(admin: Client, app) -> None:  # type: ignore[no-unt
                                        "csrf_token": token})  # fmt: skip
     assert resp.status_code == 303
     assert "nina" in client.get("/users").text
+
+
+def test_reply_from_template_is_threaded_and_queued(reviewer: Client, seeded: dict[str, int], engine) -> None:  # type: ignore[no-untyped-def]
+    from email import message_from_bytes
+
+    from store.models import Outbox
+
+    client, token = reviewer
+    tid = seeded["routine_gb"]
+    data = {"template": "need_more_information", "body": "A copy of the production order.", "csrf_token": token}
+    assert client.post(f"/tickets/{tid}/reply", data={**data, "template": "../base"}).status_code == 422
+    assert client.post(f"/tickets/{tid}/reply", data=data).status_code == 303
+    with Session(engine) as s:
+        row = s.exec(select(Outbox).where(Outbox.ticket_id == tid, Outbox.kind == "reply")).one()
+        assert row.status == "queued" and row.to_address == "alan.mercer@met.police.uk"
+        msg = message_from_bytes(row.raw or b"")
+        assert msg["In-Reply-To"] == "<routine_gb@met.police.uk>"
+        assert "<routine_gb@met.police.uk>" in msg["References"]
+        t = s.get(Ticket, tid)
+        assert t is not None and t.reference in msg["Subject"]
+        assert "A copy of the production order." in msg.get_payload(decode=True).decode()
+        entry = s.exec(select(TicketMessage).where(TicketMessage.outbox_id == row.id)).one()
+        assert entry.author == "rita" and entry.direction == "outbound"
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "reply_queued")).one().actor == "rita"
+    assert "A copy of the production order." in client.get(f"/tickets/{tid}").text

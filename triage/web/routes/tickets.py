@@ -19,7 +19,6 @@ from store.corrections import CorrectionError, apply_correction
 from store.messages import messages_of_ticket
 from store.models import REQUEST_TYPES, TICKET_STATUSES, Ticket, TicketMessage, User
 from store.tickets import ack_summary, fields_of, outbox_of
-from triage.settings import Settings
 from triage.web import replies
 from triage.web.deps import DB, CurrentViewer, PostingViewer, Viewer
 from triage.web.evidence import build_views, source_texts
@@ -86,7 +85,6 @@ def render_ticket(
     request: Request, db: Session, viewer: Viewer, ticket: Ticket, error: str | None = None, status_code: int = 200
 ) -> Response:
     assert ticket.id is not None
-    settings: Settings = request.app.state.settings
     thread = list(messages_of_ticket(db, ticket.id))
     fields = fields_of(db, ticket.id)
     primary = _primary(thread)
@@ -117,7 +115,6 @@ def render_ticket(
             "checklist": verification_items(),
             "checked": verification_state(db, ticket.id),
             "reply_templates": replies.template_names(),
-            "reply_ready": replies.available(settings),
         },
         status_code=status_code,
     )
