@@ -121,7 +121,7 @@ def build_message(
     if bulk:
         msg["Precedence"] = "bulk"
     msg["X-Loop"] = settings.from_address
-    if language:
-        msg["Content-Language"] = language
     msg.set_content(body, charset="utf-8")
+    if language:  # after set_content, which clears every Content-* header
+        msg["Content-Language"] = language
     return msg
