@@ -36,6 +36,8 @@ def check(pm: parse.ParsedMail) -> None:
         if "\x00" in s:
             raise AssertionError("NUL in a parsed string")
         s.encode("utf-8")
+    if any(e.startswith(("unreadable headers", "body unreadable")) for e in pm.errors):
+        raise AssertionError(f"exception inside parse_bytes: {pm.errors}")
     if pm.date is not None and pm.date.tzinfo is None:
         raise AssertionError("naive date")
     if len(pm.headers) > pm.limits.max_headers or len(pm.attachments) > pm.limits.max_attachments:

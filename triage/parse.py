@@ -119,15 +119,23 @@ def _fill_headers(pm: ParsedMail, msg: Message, limits: ParseLimits) -> bool:
     pm.in_reply_to = msgids(pm.first("In-Reply-To"))
     pm.references = msgids(" ".join(pm.header("References")))
     pm.subject = " ".join((pm.first("Subject") or "").split())
-    name, addr = parseaddr(pm.first("From") or "")
-    pm.from_name, pm.from_address = name, addr.lower()
-    pm.reply_to = addresses(pm.header("Reply-To"))
-    pm.to = addresses(pm.header("To"))
-    pm.cc = addresses(pm.header("Cc"))
+    _fill_addresses(pm)
     pm.date = parse_date(pm.first("Date"))
     pm.received_at = top_received_time(pm.headers)
     pm.content_type = msg.get_content_type()
     return over
+
+
+def _fill_addresses(pm: ParsedMail) -> None:
+    """From, Reply-To, To, Cc; a pathological value (the parser recurses on nested comments) is dropped."""
+    try:
+        name, addr = parseaddr(pm.first("From") or "")
+        pm.from_name, pm.from_address = name, addr.lower()
+        pm.reply_to = addresses(pm.header("Reply-To"))
+        pm.to = addresses(pm.header("To"))
+        pm.cc = addresses(pm.header("Cc"))
+    except (RecursionError, ValueError, IndexError) as exc:
+        pm.errors.append(f"unreadable address header: {type(exc).__name__}")
 
 
 def _headers_only(raw: bytes) -> Message:

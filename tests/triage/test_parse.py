@@ -112,3 +112,13 @@ def test_parse_date_is_aware_utc_or_none(value: str | None, expected: datetime |
     got = parse_date(value)
     assert got == expected
     assert got is None or got.tzinfo is not None
+
+
+@pytest.mark.parametrize("header", ["From", "To", "Reply-To"])
+def test_pathological_address_header_keeps_the_rest(header: str) -> None:
+    """The address parser recurses on nested comments: the header is dropped, not the message."""
+    raw = f"{header}: {'(' * 60000}\r\nSubject: still here\r\n\r\nbody text\r\n".encode()
+    pm = parse_bytes(raw)
+    assert pm.subject == "still here"
+    assert pm.text == "body text\r\n"
+    assert "unreadable address header: RecursionError" in pm.errors
