@@ -79,3 +79,6 @@ log "running the image against Dovecot and SMTP on loopback"
 "$REPO/.venv/bin/python" scripts/container_check.py --work "$WORK" --image "$IMAGE_TAG" -- "${BUILDAH[@]}"
 END=$(date +%s)
 log "container-check passed in $(( END - START ))s (build $(( BUILT - START ))s, run $(( END - BUILT ))s)"
+# The previous run's image is now untagged; free its (full-copy, vfs) layers.
+"${BUILDAH[@]}" rmi --prune >/dev/null 2>&1 || true
+log "pruned unused images"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,25 +88,36 @@ def test_postgres_down_and_up(pg_url: str, settings: Settings) -> None:
     assert not h.ok and h.reason.startswith("database unreachable: OperationalError")
 
 
-def _cli(env_db: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(TRIAGE_DATABASE_URL=env_db, TRIAGE_DATA_DIR=str(tmp_path / "data"), TRIAGE_LOG_FORMAT="text")
-    return subprocess.run(
-        [sys.executable, "-m", "triage", "healthcheck"], env=env, capture_output=True, text=True, timeout=60
-    )
+def _cli(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """``triage healthcheck`` through the real entry point, configured by the environment."""
+    from triage.cli import main
+
+    for key in list(os.environ):
+        if key.startswith("TRIAGE_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", db)
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRIAGE_LOG_FORMAT", "text")
+    code = main(["healthcheck"])
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
-def test_cli_exit_codes_and_one_line(db_url: str, engine: Engine, tmp_path: Path) -> None:
-    missing = _cli(f"sqlite:///{tmp_path}/absent.db", tmp_path)
-    assert missing.returncode == 1
+def test_cli_exit_codes_and_one_line(
+    db_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(f"sqlite:///{tmp_path}/absent.db", tmp_path, monkeypatch, capsys)
     expected = f"unhealthy: database unreachable: no SQLite database at {tmp_path}/absent.db"
-    assert missing.stderr.strip().splitlines() == [expected]
+    assert (code, err.strip().splitlines()) == (1, [expected])
     assert not (tmp_path / "absent.db").exists()
-    never = _cli(db_url, tmp_path)
-    assert never.returncode == 1 and len(never.stderr.strip().splitlines()) == 1
+    code, _, err = _cli(db_url, tmp_path, monkeypatch, capsys)
+    assert code == 1 and err.strip().splitlines() == [
+        "unhealthy: mailbox never polled (no mailbox state in the database)"
+    ]
     _state(engine, "le", timedelta(seconds=2))
-    ok = _cli(db_url, tmp_path)
-    assert (ok.returncode, ok.stdout.strip()) == (0, "healthy"), ok.stderr
+    assert _cli(db_url, tmp_path, monkeypatch, capsys)[:2] == (0, "healthy\n")
 
 
 def test_settings_field_documented() -> None:
