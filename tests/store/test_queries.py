@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from store.db import make_engine
 from store.models import Outbox, Ticket, TicketMessage, utcnow
 from store.queries import QueueFilter, queue
 
@@ -18,7 +20,7 @@ def _add(session: Session, ref: str, **values: object) -> Ticket:
     return t
 
 
-def test_urgency_order_and_filters(engine: Engine) -> None:
+def check(engine: Engine) -> None:
     now = utcnow()
     with Session(engine) as s:
         _add(s, "A-old-no-deadline", received_at=now - timedelta(days=9))
@@ -45,3 +47,16 @@ def test_urgency_order_and_filters(engine: Engine) -> None:
         assert (page2.total, page2.pages, [t.reference for t in page2.items]) == (
             6, 2, ["A-old-no-deadline", "G-new-no-deadline"])  # fmt: skip
         assert queue(s, QueueFilter(), page=99, page_size=4).page == 2
+
+
+def test_urgency_order_and_filters(engine: Engine) -> None:
+    check(engine)
+
+
+@pytest.mark.postgres
+def test_urgency_order_and_filters_postgres(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        check(engine)
+    finally:
+        engine.dispose()
