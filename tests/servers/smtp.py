@@ -52,6 +52,15 @@ class _Handler:
         return "250 2.0.0 Ok: queued as T" + str(len(self.owner.messages))
 
 
+class _Controller(Controller):
+    """Controller whose SMTP sessions do not warn about AUTH without TLS (deliberate in tests)."""
+
+    def factory(self) -> SMTP:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return super().factory()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -94,11 +103,9 @@ class SmtpServer:
             }
         deadline = time.monotonic() + 5
         while True:
-            controller = Controller(_Handler(self), hostname=self.host, port=self.port, **kwargs)
+            controller = _Controller(_Handler(self), hostname=self.host, port=self.port, **kwargs)
             try:
-                with warnings.catch_warnings():  # AUTH without TLS is deliberate here
-                    warnings.simplefilter("ignore", UserWarning)
-                    controller.start()
+                controller.start()
             except Exception:
                 if time.monotonic() > deadline:
                     raise

@@ -1,0 +1,208 @@
+"""OutboxSender against a real SMTP server: delivery, retries with backoff, failure, file mode."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from store.db import make_engine, session_scope
+from store.models import AuditEvent, Outbox, Ticket, utcnow
+from tests.servers.smtp import SmtpServer
+from tests.triage.replies.conftest import new_ticket, parsed
+from triage.replies.outbox import queue_ack
+from triage.replies.sender import OutboxSender, backoff_seconds
+from triage.settings import Settings
+
+
+def _smtp(settings: Settings, server: SmtpServer, **over: Any) -> Settings:
+    update: dict[str, Any] = {
+        "smtp_host": server.host, "smtp_port": server.port, "smtp_tls": "none", "smtp_timeout": 5.0,
+        "outbox_backoff_seconds": 0.2, "outbox_backoff_max_seconds": 0.4,
+    }
+    return settings.model_copy(update=update | over)
+
+
+def _queue(engine: Engine, settings: Settings, n: int = 1) -> list[int]:
+    ids = []
+    with session_scope(engine) as session:
+        for _ in range(n):
+            row = queue_ack(session, settings, parsed("human.eml"), new_ticket(session), "en")
+            assert row.id is not None
+            ids.append(row.id)
+    return ids
+
+
+def _rows(engine: Engine) -> list[Outbox]:
+    with Session(engine) as session:
+        return list(session.exec(select(Outbox).order_by(col(Outbox.id))).all())
+
+
+def test_delivers_and_records_the_server_reply(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server)
+    _queue(engine, s)
+    assert OutboxSender(s, engine).deliver_due() == 1
+    [got] = smtp_server.wait_for(1)
+    assert got.mail_from == "<>"  # null envelope sender: a bounce of an ack never comes back to be answered
+    assert got.rcpt_tos == ["a.keller@police.example"]
+    assert got.message["Auto-Submitted"] == "auto-replied"
+    [row] = _rows(engine)
+    assert row.status == "sent" and row.attempts == 1 and row.sent_at is not None
+    assert row.smtp_response is not None and row.smtp_response.startswith("250 2.0.0 Ok")
+    with Session(engine) as session:
+        ticket = session.get(Ticket, row.ticket_id)
+        assert ticket is not None and ticket.acknowledged_at is not None
+        assert "ack_sent" in [e.action for e in session.exec(select(AuditEvent)).all()]
+    assert OutboxSender(s, engine).deliver_due() == 0  # nothing sent twice
+    assert len(smtp_server.messages) == 1
+
+
+def test_bounce_address_as_envelope_sender(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server, bounce_address="bounces@platform.example")
+    _queue(engine, s)
+    assert OutboxSender(s, engine).deliver_due() == 1
+    assert smtp_server.wait_for(1)[0].mail_from == "bounces@platform.example"
+
+
+def test_smtp_down_then_up_every_ack_arrives_exactly_once(
+    settings: Settings, engine: Engine, smtp_server: SmtpServer
+) -> None:
+    s = _smtp(settings, smtp_server)
+    _queue(engine, s, 3)
+    smtp_server.stop()
+    sender = OutboxSender(s, engine)
+    before = utcnow()
+    assert sender.deliver_due() == 0
+    rows = _rows(engine)
+    assert all(r.status == "queued" and r.attempts == 1 and (r.last_error or "").startswith("connect:") for r in rows)
+    first_delays = [(r.next_attempt_at - before).total_seconds() for r in rows]
+    assert all(0.15 <= d <= 1.5 for d in first_delays), first_delays
+    assert sender.deliver_due() == 0 and all(r.attempts == 1 for r in _rows(engine))  # not due yet: no attempt
+    time.sleep(0.3)
+    assert sender.deliver_due() == 0
+    assert all(r.attempts == 2 for r in _rows(engine))
+    smtp_server.start()
+    deadline = time.monotonic() + 10
+    sent = 0
+    while sent < 3 and time.monotonic() < deadline:
+        sent += sender.deliver_due()
+        time.sleep(0.05)
+    assert sent == 3
+    got = smtp_server.wait_for(3)
+    assert len(got) == 3
+    assert len({m.message["Message-ID"] for m in got}) == 3
+    assert {m.message["Message-ID"] for m in got} == {r.message_id for r in _rows(engine)}
+    assert all(r.status == "sent" and r.attempts == 3 for r in _rows(engine))
+    time.sleep(0.5)
+    assert sender.deliver_due() == 0 and len(smtp_server.messages) == 3
+
+
+def test_backoff_doubles_up_to_the_cap(settings: Settings) -> None:
+    s = settings.model_copy(update={"outbox_backoff_seconds": 30.0, "outbox_backoff_max_seconds": 900.0})
+    assert [backoff_seconds(s, n) for n in range(1, 8)] == [30, 60, 120, 240, 480, 900, 900]
+
+
+def test_marked_failed_after_max_attempts(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server, outbox_max_attempts=3, outbox_backoff_seconds=0.05,
+              outbox_backoff_max_seconds=0.05)
+    _queue(engine, s)
+    smtp_server.stop()
+    sender = OutboxSender(s, engine)
+    for _ in range(40):
+        sender.deliver_due()
+        if _rows(engine)[0].status == "failed":
+            break
+        time.sleep(0.06)
+    [row] = _rows(engine)
+    assert row.status == "failed" and row.attempts == 3
+    assert (row.last_error or "").startswith("connect:")
+    with Session(engine) as session:
+        ticket = session.get(Ticket, row.ticket_id)
+        assert ticket is not None and ticket.acknowledged_at is None
+        [event] = [e for e in session.exec(select(AuditEvent)).all() if e.action == "ack_failed"]
+        assert event.ticket_id == row.ticket_id and event.detail["attempts"] == 3
+    smtp_server.start()
+    assert sender.deliver_due() == 0  # a failed row stays failed until staff act
+
+
+def test_permanent_rejection_fails_at_once(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server)
+    _queue(engine, s)
+    smtp_server.reject_with = "554 5.7.1 Message refused"
+    assert OutboxSender(s, engine).deliver_due() == 0
+    [row] = _rows(engine)
+    assert row.status == "failed" and row.attempts == 1
+    assert row.smtp_response == "DATA: 554 5.7.1 Message refused"
+
+
+def test_smtp_auth(settings: Settings, engine: Engine, smtp_server_auth: SmtpServer) -> None:
+    bad = _smtp(settings, smtp_server_auth, smtp_user="triage", smtp_password=SecretStr("wrong"))
+    _queue(engine, bad)
+    assert OutboxSender(bad, engine).deliver_due() == 0
+    [row] = _rows(engine)
+    assert row.status == "queued" and (row.last_error or "").startswith("auth: 535")
+    assert "wrong" not in (row.last_error or "")
+    good = bad.model_copy(update={"smtp_password": SecretStr("s3cret")})
+    with session_scope(engine) as session:  # make it due now
+        stored = session.get(Outbox, row.id)
+        assert stored is not None
+        stored.next_attempt_at = utcnow()
+    assert OutboxSender(good, engine).deliver_due() == 1
+    assert len(smtp_server_auth.wait_for(1)) == 1
+
+
+def test_file_mode_writes_eml(settings: Settings, engine: Engine, tmp_path: Path) -> None:
+    s = settings.model_copy(update={"outbox_dir": tmp_path / "outbox"})
+    _queue(engine, s)
+    assert OutboxSender(s, engine).deliver_due() == 1
+    [path] = list((tmp_path / "outbox").iterdir())
+    [row] = _rows(engine)
+    assert path.read_bytes() == row.raw and row.status == "sent"
+    assert row.smtp_response == f"written {path.name}"
+
+
+def test_a_dead_workers_claim_is_taken_over(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server)
+    [row_id] = _queue(engine, s)
+    with session_scope(engine) as session:
+        row = session.get(Outbox, row_id)
+        assert row is not None
+        row.status, row.claimed_by, row.claimed_until = "sending", "dead-worker", utcnow() - timedelta(seconds=1)
+    assert OutboxSender(s, engine).deliver_due() == 1
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def _concurrent(engine: Engine, settings: Settings, smtp_server: SmtpServer, n: int) -> None:
+    _queue(engine, settings, n)
+    sent: list[int] = []
+    workers = [OutboxSender(settings, engine, worker_id=f"w{i}") for i in range(3)]
+    threads = [threading.Thread(target=lambda w=w: sent.append(w.deliver_due())) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(sent) == n
+    got = smtp_server.wait_for(n)
+    assert len(got) == n and len({m.message["Message-ID"] for m in got}) == n
+    time.sleep(0.2)
+    assert len(smtp_server.messages) == n
+
+
+def test_concurrent_senders_sqlite(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    _concurrent(engine, _smtp(settings, smtp_server), smtp_server, 12)
+
+
+@pytest.mark.postgres
+def test_concurrent_senders_postgres(settings: Settings, pg_url: str, smtp_server: SmtpServer) -> None:
+    pg = make_engine(pg_url)
+    try:
+        _concurrent(pg, _smtp(settings, smtp_server, database_url=pg_url), smtp_server, 12)
+    finally:
+        pg.dispose()
