@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from store.models import utcnow
+from triage.web.rawmail import safe_filename
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -74,7 +75,7 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.autoescape = True
     env.filters.update(
-        absolute=absolute, relative=relative, country_name=country_name, humanize=humanize
+        absolute=absolute, relative=relative, country_name=country_name, humanize=humanize, safe_filename=safe_filename
     )
     env.globals.update(countdown=countdown)
     return templates

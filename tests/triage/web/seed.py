@@ -71,6 +71,8 @@ def seed_ticket(session: Any, archive: Archive, spec: dict[str, Any]) -> Ticket:
     if "statutory_hours" in spec:
         values["statutory_deadline"] = received + timedelta(hours=spec["statutory_hours"])
     values["due_at"] = compute_due_at(values.get("deadline"), values.get("statutory_deadline"))
+    if "acked_minutes" in spec:
+        values["acknowledged_at"] = received + timedelta(minutes=spec["acked_minutes"])
     if spec.get("follow_up"):
         values["follow_up_at"] = now - timedelta(hours=1)
     ticket = create_ticket(session, received_at=received, **values)

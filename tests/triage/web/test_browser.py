@@ -123,6 +123,10 @@ def test_review_flow(page, live_url: str, seeded: dict[str, int]) -> None:  # ty
     expect(audit).to_contain_text("Landeskriminalamt Bayern")
     expect(audit).to_contain_text("status changed")
 
+    page.goto(live_url + "/reports")
+    expect(page.locator("svg.chart rect").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+
     # the hostile message is inert in a real browser too
     page.goto(f"{live_url}/tickets/{seeded['hostile']}")
     expect(page.locator("h1.subject-line")).to_contain_text("<script>alert('subject')</script>")

@@ -178,7 +178,9 @@ def test_reports_and_csv(reviewer: Client) -> None:
     by_country = client.get("/reports/weekly.csv?by=country").text
     assert sum(int(line.rsplit(",", 1)[1]) for line in by_country.strip().splitlines()[1:] if ",GB," in line) == 3
     medians = client.get("/reports/medians.csv").text.splitlines()
-    assert medians[0] == "metric,median_hours,tickets" and medians[1].startswith("time to acknowledge,")
+    assert medians[0] == "metric,median_hours,tickets"
+    assert medians[1] == "time to acknowledge,0.33,3"  # 10, 20 and 30 minutes
+    assert medians[2] == "time to close,,0"
 
 
 def test_admin_manages_users(admin: Client, app) -> None:  # type: ignore[no-untyped-def]
