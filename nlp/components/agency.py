@@ -1,17 +1,124 @@
-"""Pipeline component `agency` (placeholder until implemented)."""
+"""Pipeline component `agency`: the requesting agency, as a reviewer would file it.
+
+Gazetteer mentions (``data/agencies.jsonl``) ranked by position and context (see
+:mod:`nlp.agencyrank`) and by the sender's domain; then the sender-domain mapping alone;
+then statistical NER / keyword lines of the signature for agencies not in the gazetteer.
+The chosen gazetteer entry is left in ``doc.cache["agency_entry"]`` for `jurisdiction`.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
+from nlp.agencyrank import THRESHOLD, Candidate, load_cues, mention_weight, rank
+from nlp.domains import domain_of, sender_address
+from nlp.gazetteer import Agency, fold, gazetteer
+from nlp.models import ner_models
 from nlp.registry import Doc, register
-from nlp.types import NlpConfig
+from nlp.types import Evidence, NlpConfig
+
+log = logging.getLogger(__name__)
+SOURCES = ("signature", "subject", "body", "attachment", "forward", "quote")
+MAX_UNIT_WORDS = 9
+
+
+def collect(doc: Doc, gz: Any) -> dict[int, Candidate]:
+    """Every gazetteer mention in the message, weighted, grouped by agency."""
+    cands: dict[int, Candidate] = {}
+    texts = [(s, doc.texts.get(s, "")) for s in SOURCES]
+    texts.append(("header", doc.msg.from_name))
+    for source, text in texts:
+        for m in gz.find(text):
+            weight, rule = mention_weight(source, text, m)
+            for aid in m.ids:
+                cand = cands.setdefault(aid, Candidate(gz.agencies[aid]))
+                cand.weights.append(weight)
+                cand.evidence.append((source, m, rule))
+    return cands
+
+
+def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) -> tuple[str, int, int] | None:
+    """An authority named in the signature that the gazetteer does not know."""
+    sig = doc.texts.get("signature", "")
+    if not sig:
+        return None
+    keywords = load_cues().le_keywords
+    models = ner_models(resources, use_spacy)
+    model = models.get(doc.result.language or "en") or models.get("en")
+    if model is not None:
+        for ent in model(sig[:2000]).ents:
+            if ent.label_ == "ORG" and keywords.search(fold(ent.text)) and len(ent.text.split()) <= MAX_UNIT_WORDS:
+                return ent.text.strip(), ent.start_char, ent.end_char
+    offset = 0
+    for line in sig.split("\n"):
+        clean = line.strip(" -|,")
+        if (
+            keywords.search(fold(clean))
+            and 2 <= len(clean.split()) <= MAX_UNIT_WORDS
+            and not re.search(r"@|\d{3}|https?:", clean)
+            and clean[:1].isupper()
+        ):
+            start = offset + line.find(clean)
+            return clean, start, start + len(clean)
+        offset += len(line) + 1
+    return None
 
 
 @register("agency")
 class Component:
     def __init__(self, config: NlpConfig, resources: dict[str, Any]) -> None:
         self.config = config
+        self.resources = resources
+        self.gz = gazetteer(resources)
+        ner_models(resources, config.use_spacy)  # load (or log unavailability) at start-up
 
     def __call__(self, doc: Doc) -> None:
-        return None
+        domain = domain_of(sender_address(doc.msg))
+        domain_agencies = self.gz.for_domain(domain) if domain else []
+        doc.cache["domain_agencies"] = domain_agencies
+        ranked = rank(collect(doc, self.gz), domain_agencies, domain)
+        if ranked and ranked[0].score >= THRESHOLD:
+            self._choose(doc, ranked[0], ranked[1:])
+            return
+        if len(domain_agencies) == 1:
+            self._from_domain(doc, domain_agencies[0], domain)
+            return
+        unit = unit_from_signature(doc, self.resources, self.config.use_spacy)
+        if unit is not None:
+            name, start, end = unit
+            doc.result.agency = name
+            doc.result.confidence["agency"] = 0.4
+            doc.result.add_evidence("agency", Evidence(name, "signature", start, end, rule="signature_unit"))
+            log.info("agency %r from signature (not in gazetteer)", name)
+            return
+        log.info(
+            "no agency: best candidate %s", f"{ranked[0].agency.name} ({ranked[0].score:.1f})" if ranked else "none"
+        )
+
+    def _choose(self, doc: Doc, best: Candidate, rest: list[Candidate]) -> None:
+        doc.result.agency = best.agency.name
+        doc.cache["agency_entry"] = best.agency
+        margin = best.score - (rest[0].score if rest else 0.0)
+        doc.result.confidence["agency"] = round(min(1.0, best.score / 6.0) * (0.7 if margin < 0.5 else 1.0), 2)
+        for source, m, rule in best.evidence[:5]:
+            ev_source = "header" if source == "header" else source
+            doc.result.add_evidence("agency", Evidence(m.text, ev_source, m.start, m.end, rule=rule))  # type: ignore[arg-type]
+        if best.bonus:
+            doc.result.add_evidence(
+                "agency", Evidence(domain_of(sender_address(doc.msg)), "sender_domain", rule="domain_agrees")
+            )
+        log.info(
+            "agency %r score %.1f (runner-up %s)",
+            best.agency.name,
+            best.score,
+            f"{rest[0].agency.name} {rest[0].score:.1f}" if rest else "none",
+        )
+
+    def _from_domain(self, doc: Doc, agency: Agency, domain: str) -> None:
+        doc.result.agency = agency.name
+        doc.cache["agency_entry"] = agency
+        doc.result.confidence["agency"] = 0.5
+        doc.result.add_evidence("agency", Evidence(domain, "sender_domain", rule="domain_map"))
+        log.info("agency %r from sender domain %s", agency.name, domain)
