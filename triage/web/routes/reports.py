@@ -40,7 +40,8 @@ def _csv(rows: list[list[object]], name: str) -> Response:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in rows:
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+        # a leading = + - @ would make a spreadsheet evaluate the cell (CSV injection)
+        writer.writerow(["'" + v if isinstance(v, str) and v and v[0] in "=+-@" else v for v in row])
     return Response(
         buf.getvalue(),
         media_type="text/csv; charset=utf-8",
