@@ -68,3 +68,5 @@ def test_openapi_documents_the_ticket_api(admin: Client) -> None:
     spec = client.get("/api/openapi.json").json()
     assert {"/api/tickets", "/api/tickets/{ticket_id}"} <= set(spec["paths"])
     assert "patch" in spec["paths"]["/api/tickets/{ticket_id}"]
+    html = client.get("/api/docs").text
+    assert "/api/tickets/{ticket_id}" in html and "TicketUpdate" in html and "<script>" not in html
