@@ -76,7 +76,7 @@ BUILT=$(date +%s)
 log "image built"
 
 log "running the image against Dovecot and SMTP on loopback"
-"$REPO/.venv/bin/python" scripts/container_check.py --work "$WORK" --image "$IMAGE_TAG" -- "${BUILDAH[@]}"
+"$REPO/.venv/bin/python" scripts/container_check.py --work "$WORK" --image "$IMAGE_TAG" --ca "$CA" -- "${BUILDAH[@]}"
 END=$(date +%s)
 log "container-check passed in $(( END - START ))s (build $(( BUILT - START ))s, run $(( END - BUILT ))s)"
 # The previous run's image is now untagged; free its (full-copy, vfs) layers.
