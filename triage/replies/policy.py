@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from store.models import Outbox, SenderBlock, SenderRate, Ticket, utcnow
 from triage.parse import ParsedMail
+from triage.replies.addresses import base_address
 from triage.replies.rules import header_no_reply_reasons
 from triage.settings import Settings
 
@@ -38,8 +39,7 @@ class AckDecision:
 
 def normalize_address(address: str) -> str:
     """Lowercased, trimmed, without a ``+detail`` tag: one counter per person, not per alias."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
+    return base_address(address)
 
 
 def sender_domain(address: str) -> str:

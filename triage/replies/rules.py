@@ -15,12 +15,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from triage.parse import ParsedMail
+from triage.replies.addresses import base_address, is_own_address, is_system_address, local_part, return_path
 from triage.replies.bounces import bounce_kind, bounce_original_ids
 from triage.replies.msgid import is_our_message_id
 from triage.settings import Settings
@@ -91,38 +92,6 @@ def _content_type_params(parsed: ParsedMail) -> tuple[str, dict[str, str]]:
     msg = email.message_from_string(f"Content-Type: {parsed.first('Content-Type') or 'text/plain'}\n\n")
     params = {str(k).lower(): str(v).lower() for k, v in (msg.get_params() or [])[1:]}
     return msg.get_content_type(), params
-
-
-def _local_part(address: str) -> str:
-    return address.rsplit("@", 1)[0].lower() if "@" in address else address.lower()
-
-
-def is_system_address(address: str) -> bool:
-    """MAILER-DAEMON, postmaster, list robots, no-reply and bounce aliases (``data/system_addresses.json``)."""
-    local = _local_part(address).strip()
-    return any(re.fullmatch(p, local) for p in _data("system_addresses")["local_parts"])
-
-
-def _base(address: str) -> str:
-    """Address without a ``+detail`` tag, lowercased."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
-
-
-def is_own_address(settings: Settings, address: str) -> bool:
-    ours = {_base(a) for a in settings.ours()}
-    return bool(address) and _base(address) in ours
-
-
-def return_path(parsed: ParsedMail) -> str | None:
-    """The top-most Return-Path as written by our MTA ('' for the null path), None when absent."""
-    value = parsed.first("Return-Path")
-    if value is None:
-        return None
-    inner = value.strip()
-    if inner in ("<>", ""):
-        return ""
-    return parseaddr(inner)[1].lower()
 
 
 # --- the rules (3a). Each returns a Finding when mail must not be answered.
@@ -197,7 +166,7 @@ def rule_null_sender(parsed: ParsedMail, settings: Settings) -> Finding | None:
 def rule_system_address(parsed: ParsedMail, settings: Settings) -> Finding | None:
     for address in (parsed.from_address, return_path(parsed) or ""):
         if address and is_system_address(address):
-            return Finding(f"system sender: {_local_part(address)}", "auto_reply")
+            return Finding(f"system sender: {local_part(address)}", "auto_reply")
     return None
 
 
@@ -218,10 +187,10 @@ def rule_report(parsed: ParsedMail, settings: Settings) -> Finding | None:
 
 
 def rule_own_loop(parsed: ParsedMail, settings: Settings) -> Finding | None:
-    ours = {_base(a) for a in settings.ours()}
+    ours = {base_address(a) for a in settings.ours()}
     for name in _data("headers")["loop_headers"]:
         for value in _values(parsed, name):
-            if value and ({_base(a) for _, a in getaddresses([value])} & ours or "le-triage" in value):
+            if value and ({base_address(a) for _, a in getaddresses([value])} & ours or "le-triage" in value):
                 return Finding(f"our loop header: {name}", "loop_self")
     if parsed.message_id and is_our_message_id(settings, parsed.message_id):
         return Finding("our own Message-ID came back", "loop_self")

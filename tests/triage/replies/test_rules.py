@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from store.db import session_scope
@@ -10,7 +13,7 @@ from tests.triage.replies.conftest import new_ticket, parsed, raw
 from triage.parse import parse_bytes
 from triage.replies import rules
 from triage.replies.outbox import queue_ack
-from triage.settings import Settings
+from triage.settings import Settings, load_settings
 
 # file -> (rule number that must fire or None, reason fragment, stored class, 3c class)
 CASES = {
@@ -170,3 +173,26 @@ def test_bounce_original_ids(name: str, ids: list[str]) -> None:
 def test_bounce_original_ids_never_raises() -> None:
     assert rules.bounce_original_ids(b"\x00\xff" * 100) == []
     assert rules.bounce_original_ids(b"Content-Type: multipart/report; boundary=x\r\n\r\n--x\r\n") == []
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Auto-Submitted", "Precedence", "List-Id", "Return-Path", "From", "To",
+                             "Content-Type", "Authentication-Results", "X-Loop", "Subject", "In-Reply-To"]),
+            st.text(max_size=80),
+        ),
+        max_size=8,
+    ),
+    st.binary(max_size=300),
+)
+def test_hostile_headers_never_raise(headers: list[tuple[str, str]], body: bytes) -> None:
+    """The daemon calls these on every mail: nothing a sender writes may make them raise."""
+    plain = load_settings(database_url="sqlite://", secret_key="test-secret")
+    head = "".join(f"{k}: {v.replace(chr(13), ' ').replace(chr(10), ' ')}\r\n" for k, v in headers)
+    data = head.encode("utf-8", "surrogateescape") + b"\r\n" + body
+    mail = parse_bytes(data)
+    assert isinstance(rules.header_no_reply_reasons(mail, plain), list)
+    assert rules.classify(mail, plain) in ("human", "auto_reply", "bounce", "list", "spam", "loop_self")
+    assert isinstance(rules.bounce_original_ids(data), list)
