@@ -1,0 +1,138 @@
+"""What a mail domain says: authority or not, free-mail, look-alike, country and region.
+
+Data: ``domain_countries.json`` (government suffixes, regional suffixes, authority patterns),
+``freemail.json``, and the agency gazetteer's curated domains.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from confusable_homoglyphs import confusables
+from rapidfuzz.distance import Levenshtein
+
+from nlp.domains import registered_domain, under
+
+DATA = Path(__file__).with_name("data")
+ASCII_LOOKALIKE = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("3", "e"), ("5", "s"), ("i", "l"))
+
+
+@dataclass(frozen=True)
+class DomainRules:
+    suffixes: dict[str, str | None]
+    region_suffixes: dict[str, str]
+    us_state: re.Pattern[str]
+    generic_tlds: frozenset[str]
+    authority_patterns: tuple[re.Pattern[str], ...]
+    freemail: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def rules() -> DomainRules:
+    d: dict[str, Any] = json.loads((DATA / "domain_countries.json").read_text(encoding="utf-8"))
+    free = json.loads((DATA / "freemail.json").read_text(encoding="utf-8"))["domains"]
+    return DomainRules(
+        suffixes=d["suffixes"],
+        region_suffixes=d["region_suffixes"],
+        us_state=re.compile(d["us_state_domain"]),
+        generic_tlds=frozenset(d["generic_tlds"]),
+        authority_patterns=tuple(re.compile(p) for p in d["authority_patterns"]),
+        freemail=frozenset(free),
+    )
+
+
+def _longest_suffix(domain: str, table: dict[str, Any]) -> str | None:
+    best = None
+    for suffix in table:
+        if under(domain, suffix) and (best is None or len(suffix) > len(best)):
+            best = suffix
+    return best
+
+
+def is_freemail(domain: str) -> bool:
+    return registered_domain(domain) in rules().freemail or domain in rules().freemail
+
+
+def gov_suffix(domain: str) -> str | None:
+    """The government suffix ``domain`` sits under ('dps.texas.gov' -> 'gov'), if any."""
+    return _longest_suffix(domain, rules().suffixes)
+
+
+def is_authority(domain: str, curated: set[str]) -> bool:
+    """Official by curation, by government suffix, or by an authority naming pattern."""
+    if not domain or is_freemail(domain):
+        return False
+    if any(under(domain, d) for d in curated):
+        return True
+    if gov_suffix(domain) is not None:
+        return True
+    return any(p.search(domain) for p in rules().authority_patterns)
+
+
+def domain_country(domain: str) -> str | None:
+    """Country of a domain: government suffix first, then a two-letter country TLD."""
+    suffix = gov_suffix(domain)
+    if suffix is not None:
+        return rules().suffixes[suffix]
+    tld = domain.rsplit(".", 1)[-1].lower()
+    if tld in rules().generic_tlds or len(tld) != 2:
+        return None
+    return "GB" if tld == "uk" else tld.upper()
+
+
+def domain_region(domain: str) -> str | None:
+    """ISO 3166-2 region implied by a sub-national domain ('police.nsw.gov.au' -> 'AU-NSW')."""
+    suffix = _longest_suffix(domain, rules().region_suffixes)
+    if suffix is not None:
+        return rules().region_suffixes[suffix]
+    m = rules().us_state.search(domain)
+    if m:
+        return f"US-{m.group(1).upper()}"
+    return None
+
+
+def skeleton(domain: str) -> str:
+    """A comparison key that folds homoglyphs, digit swaps and separators: 'met-police-uk.com' ~ 'met.police.uk'."""
+    out = []
+    for ch in domain.lower():
+        if ord(ch) < 128:
+            out.append(ch)
+            continue
+        found = confusables.is_confusable(ch, greedy=True, preferred_aliases=["latin"]) or []
+        latin = [h["c"] for f in found for h in f.get("homoglyphs", []) if h["c"].isascii()]
+        out.append(latin[0].lower() if latin else ch)
+    key = "".join(out)
+    for a, b in ASCII_LOOKALIKE:
+        key = key.replace(a, b)
+    return re.sub(r"[^a-z0-9]", "", key)
+
+
+def _stem(domain: str) -> str:
+    """Domain without its public suffix: 'met-police-uk.com' -> 'met-police-uk'."""
+    reg = registered_domain(domain)
+    suffix = reg.split(".", 1)[1] if "." in reg else ""
+    return domain[: -len(suffix) - 1] if suffix and domain.endswith("." + suffix) else domain
+
+
+def lookalike_of(domain: str, curated: set[str]) -> str | None:
+    """The curated authority domain that ``domain`` imitates, or None."""
+    if not domain or any(under(domain, d) for d in curated):
+        return None
+    keys = {skeleton(domain), skeleton(_stem(domain))}
+    targets = [(t, {skeleton(t), skeleton(_stem(t)), skeleton(t.rsplit(".", 1)[0])}) for t in sorted(curated)]
+    for target, tkeys in targets:  # exact imitation first: it names the target unambiguously
+        if any(len(t) >= 5 and t in keys for t in tkeys):
+            return target
+    for target, tkeys in targets:
+        for k in keys:
+            for t in tkeys:
+                if len(t) < 7:
+                    continue
+                if Levenshtein.distance(k, t) <= 1 or (t in k and len(k) - len(t) <= 5):
+                    return target
+    return None
