@@ -7,7 +7,10 @@ against a real socket, not a mock.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import warnings
@@ -15,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,8 +74,13 @@ def _free_port() -> int:
 class SmtpServer:
     """aiosmtpd Controller wrapper; ``messages`` holds every accepted message in order."""
 
-    def __init__(self, port: int | None = None, *, user: str = "", password: str = "") -> None:
+    def __init__(
+        self, port: int | None = None, *, user: str = "", password: str = "", tls: str = "none",
+        cert: tuple[Path, Path] | None = None,
+    ) -> None:
         self.host = "127.0.0.1"
+        self.tls = tls  # none | starttls (required) | ssl (implicit TLS)
+        self.cert = cert
         self.port = port or _free_port()
         self.user = user
         self.password = password
@@ -92,8 +101,16 @@ class SmtpServer:
         if self._controller is not None:
             return
         kwargs: dict[str, Any] = {}
+        if self.tls != "none":
+            assert self.cert is not None, "TLS needs a certificate"
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(self.cert[0]), str(self.cert[1]))
+            if self.tls == "ssl":
+                kwargs["ssl_context"] = context
+            else:
+                kwargs |= {"tls_context": context, "require_starttls": True}
         if self.user:
-            kwargs = {
+            kwargs |= {
                 "authenticator": self._authenticate,
                 "auth_required": True,
                 "auth_require_tls": False,
@@ -130,6 +147,41 @@ class SmtpServer:
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.02)
         return list(self.messages)
+
+
+@pytest.fixture(scope="session")
+def smtp_tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed (cert, key) for 127.0.0.1/localhost; trust it with SSL_CERT_FILE=cert."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed: TLS SMTP tests skipped")
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
+def _running(server: SmtpServer) -> Iterator[SmtpServer]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server_starttls(smtp_tls_cert: tuple[Path, Path]) -> Iterator[SmtpServer]:
+    """A running SMTP server that requires STARTTLS with the self-signed ``smtp_tls_cert``."""
+    yield from _running(SmtpServer(tls="starttls", cert=smtp_tls_cert))
+
+
+@pytest.fixture
+def smtp_server_ssl(smtp_tls_cert: tuple[Path, Path]) -> Iterator[SmtpServer]:
+    """A running SMTPS server (implicit TLS) with the self-signed ``smtp_tls_cert``."""
+    yield from _running(SmtpServer(tls="ssl", cert=smtp_tls_cert))
 
 
 @pytest.fixture

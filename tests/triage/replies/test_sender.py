@@ -206,3 +206,22 @@ def test_concurrent_senders_postgres(settings: Settings, pg_url: str, smtp_serve
         _concurrent(pg, _smtp(settings, smtp_server, database_url=pg_url), smtp_server, 12)
     finally:
         pg.dispose()
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_tls_modes(mode: str, settings: Settings, engine: Engine, request: pytest.FixtureRequest,
+                   monkeypatch: pytest.MonkeyPatch, smtp_tls_cert: tuple[Path, Path]) -> None:
+    server: SmtpServer = request.getfixturevalue(f"smtp_server_{mode}")
+    s = _smtp(settings, server, smtp_tls=mode)
+    _queue(engine, s)
+    # not trusted yet: the certificate is refused, nothing is sent, the row waits for a retry
+    assert OutboxSender(s, engine).deliver_due() == 0
+    [row] = _rows(engine)
+    assert row.status == "queued" and "CERTIFICATE_VERIFY_FAILED" in (row.last_error or "")
+    monkeypatch.setenv("SSL_CERT_FILE", str(smtp_tls_cert[0]))
+    with session_scope(engine) as session:
+        stored = session.get(Outbox, row.id)
+        assert stored is not None
+        stored.next_attempt_at = utcnow()
+    assert OutboxSender(s, engine).deliver_due() == 1
+    assert len(server.wait_for(1)) == 1
