@@ -1,0 +1,121 @@
+"""Case references and legal citations, read "as written" from the sender's text.
+
+Both come from pattern rows in ``data/legal``: a case reference follows a label ("Case No.",
+"Aktenzeichen", "Réf."), or has a shape that is a reference on its own (an FBI file number);
+a legal citation is a statute/article pattern, skipped when it names an offence rather than the
+power the request relies on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nlp.spans import DATA, compile_rows, load_jsonl
+from nlp.types import Evidence, Source
+
+_TOKEN = re.compile(r"[^\s,;()\[\]<>\"]+")
+_ABBREV = re.compile(r"^(?:[A-Z]\.){2,}[A-Z]?\.?$")
+_OWN_TICKET = re.compile(r"^LE-\d{4}-\d+", re.IGNORECASE)
+_OFFENCE_CUE = re.compile(
+    r"(?:offen[cs]es?|crime|charges?|violation|violat\w+|wegen|Straftat|infraction|délit|delito|reato|"
+    r"przestępstw\w*|misdrijf|crime\s+de|under)\W{0,3}(?:\w+\W+){0,6}$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    value: str
+    evidence: Evidence
+    weight: float
+
+
+class CitationFinder:
+    """Compiled case-reference labels, reference shapes and citation patterns."""
+
+    def __init__(self) -> None:
+        legal = DATA / "legal"
+        self.labels = compile_rows(load_jsonl(legal / "case_labels.jsonl"))
+        self.shapes = compile_rows(load_jsonl(legal / "case_shapes.jsonl"), flags=0)
+        self.citations = compile_rows(load_jsonl(legal / "citations.jsonl"))
+
+    def case_references(self, source: Source, text: str) -> list[Citation]:
+        """Labelled references first (weight from the label row), then bare reference shapes."""
+        out: list[Citation] = []
+        for rx, row in self.labels:
+            for m in rx.finditer(text):
+                value, end = _reference_after(text, m.end())
+                if not value:
+                    continue
+                start = m.start() if row.get("keep_label") else end - len(value)
+                if row.get("keep_label"):
+                    value = text[m.start():end]
+                out.append(_cite(value, source, start, end, "case_label", float(row["weight"])))
+        for rx, row in self.shapes:
+            for m in rx.finditer(text):
+                out.append(_cite(m.group(0).strip(), source, m.start(), m.end(), "case_shape", float(row["weight"])))
+        return [c for c in out if not _OWN_TICKET.match(c.value)]
+
+    def legal_basis(self, source: Source, text: str) -> list[Citation]:
+        """Citations the request relies on, longest first where they overlap."""
+        hits: list[tuple[int, int, dict[str, Any]]] = []
+        for rx, row in self.citations:
+            for m in rx.finditer(text):
+                hits.append((m.start(), m.end(), row))
+        hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+        out: list[Citation] = []
+        last_end = -1
+        for start, end, row in hits:
+            if start < last_end:
+                continue
+            last_end = end
+            if row.get("offence") or _OFFENCE_CUE.search(text[max(0, start - 80):start]):
+                continue
+            value = text[start:end].strip().rstrip(".,;")
+            value = re.sub(r"\s+", " ", value)
+            out.append(_cite(value, source, start, end, "citation", 1.0))
+        return out
+
+
+def _cite(value: str, source: Source, start: int, end: int, rule: str, weight: float) -> Citation:
+    return Citation(value, Evidence(text=value, source=source, start=start, end=end, rule=rule), weight)
+
+
+def _reference_after(text: str, pos: int) -> tuple[str, int]:
+    """The reference that starts at ``pos``: tokens on the same line that look like a file number."""
+    while pos < len(text) and text[pos] in " \t:#.-–\u00a0":
+        pos += 1
+    line_end = text.find("\n", pos)
+    line = text[pos: line_end if line_end >= 0 else len(text)]
+    line = re.split(r"\s[-–|]\s|\s{2,}|\t", line, maxsplit=1)[0]
+    tokens: list[re.Match[str]] = []
+    for m in _TOKEN.finditer(line):
+        tok = m.group(0)
+        if tokens and m.start() - tokens[-1].end() > 1:
+            break
+        if not _looks_like_ref_token(tok, first=not tokens):
+            break
+        tokens.append(m)
+    while tokens and not re.search(r"\d", tokens[-1].group(0)) and not _ABBREV.match(tokens[-1].group(0)):
+        tokens.pop()
+    if not tokens or len(tokens) > 7:
+        return "", pos
+    value = line[tokens[0].start(): tokens[-1].end()].rstrip(".:")
+    if tokens[-1].group(0).endswith(".") and _ABBREV.match(tokens[-1].group(0)):
+        value = line[tokens[0].start(): tokens[-1].end()]
+    if not re.search(r"\d", value) or len(value) < 3 or re.fullmatch(r"\+?[\d\s()]{7,}", value) and " " in value:
+        return "", pos
+    return value, pos + tokens[0].start() + len(value)
+
+
+def _looks_like_ref_token(tok: str, first: bool) -> bool:
+    if re.search(r"\d", tok):
+        return True
+    core = tok.rstrip(".")
+    if not core.isalpha() and not _ABBREV.match(tok) and not re.fullmatch(r"[A-Za-z./]+", tok):
+        return False
+    if _ABBREV.match(tok) or (core.isupper() and len(core) <= 8):
+        return True
+    return len(core) <= 3 and core[:1].isupper() and not first or (len(core) <= 3 and tok.endswith("."))

@@ -1,0 +1,102 @@
+"""Shared helpers of the request components: data-file loading, source texts, sign-off detection.
+
+Components read ``doc.texts`` (filled by the ``text`` component). When that is empty (a
+pipeline run without ``text``), a plain fallback from the subject and text body is put in
+place so that evidence offsets still refer to ``doc.texts``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nlp.registry import Doc
+from nlp.types import Source
+
+DATA = Path(__file__).with_name("data")
+_QUOTE_START = re.compile(
+    r"^(?:>|-{2,}\s*(?:original|ursprüngliche|message d'origine|mensaje original|messaggio originale)|_{8,}"
+    r"|(?:from|von|de|da|van|od):\s.*$\n^(?:sent|gesendet|envoyé|enviado|inviato|verzonden|wysłano|date):)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL data file; blank lines and ``//`` comment lines are skipped."""
+    rows: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("//"):
+            rows.append(json.loads(line))
+    return rows
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def ensure_texts(doc: Doc) -> dict[str, str]:
+    """``doc.texts``, or a fallback split of subject / new body / quoted part when nothing filled it."""
+    if not doc.texts:
+        body = doc.msg.text or ""
+        if not body and doc.msg.html:
+            body = re.sub(r"<[^>]+>", " ", doc.msg.html)
+        m = _QUOTE_START.search(body)
+        texts = {"subject": doc.msg.subject or "", "body": body[: m.start()] if m else body}
+        if m:
+            texts["quote"] = body[m.start():]
+        names = [a.filename for a in doc.msg.attachments if a.filename]
+        if names:
+            texts["attachment"] = "\n".join(names)
+        doc.texts.update({k: v for k, v in texts.items() if v})
+        doc.cache["texts_fallback"] = True
+    return doc.texts
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One match of a data-file pattern in a source text."""
+
+    source: Source
+    start: int
+    end: int
+    text: str
+    row: dict[str, Any]
+
+
+def iter_sources(doc: Doc, keys: tuple[str, ...]) -> Iterator[tuple[Source, str]]:
+    texts = ensure_texts(doc)
+    for key in keys:
+        text = texts.get(key)
+        if text:
+            yield key, text  # type: ignore[misc]
+
+
+def compile_rows(rows: list[dict[str, Any]], flags: int = re.IGNORECASE) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+    """Compile each row's ``pattern``; a row with ``"case_sensitive": true`` ignores ``flags``."""
+    return [(re.compile(r["pattern"], 0 if r.get("case_sensitive") else flags), r) for r in rows]
+
+
+def find_all(
+    patterns: list[tuple[re.Pattern[str], dict[str, Any]]], source: Source, text: str
+) -> Iterator[Hit]:
+    for rx, row in patterns:
+        for m in rx.finditer(text):
+            yield Hit(source, m.start(), m.end(), m.group(0), row)
+
+
+_CLOSINGS: re.Pattern[str] | None = None
+
+
+def closing_offset(text: str) -> int:
+    """Offset of the sign-off line ("Regards", "Cordialement"...): contact details below it are the sender's."""
+    global _CLOSINGS
+    if _CLOSINGS is None:
+        words = load_json(DATA / "legal" / "closings.json")["closings"]
+        _CLOSINGS = re.compile(r"^[ \t]*(?:" + "|".join(words) + r")\b.{0,40}$", re.IGNORECASE | re.MULTILINE)
+    m = _CLOSINGS.search(text)
+    return m.start() if m else len(text)

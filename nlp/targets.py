@@ -1,0 +1,105 @@
+"""Target identifiers of a request: usernames, t.me links, phone numbers, e-mail addresses, user ids.
+
+Everything is normalized the way reviewers file it (``@name``, ``t.me/name/123``, E.164, lowercase
+e-mail). The officer's own contact lines (signature, desk/fax lines, sender address) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+from nlp.spans import DATA, closing_offset, load_json
+from nlp.types import Evidence, Source
+
+
+@dataclass(frozen=True)
+class Found:
+    value: str
+    evidence: Evidence
+
+
+class TargetFinder:
+    """Compiled target patterns; built once per extractor."""
+
+    def __init__(self) -> None:
+        d: dict[str, Any] = load_json(DATA / "legal" / "targets.json")
+        self.rx = {k: re.compile(d[k], re.IGNORECASE) for k in (
+            "username", "tme", "email", "user_id", "phone_candidate", "phone_cue", "own_phone_labels",
+            "target_phone_labels")}
+        self.own_domains = {x.lower() for x in d["own_domains"]}
+        self.excluded_usernames = {x.lower() for x in d["excluded_usernames"]}
+
+    def find(self, source: Source, text: str, region: str | None, exclude_emails: set[str],
+             blocked: list[tuple[int, int]]) -> list[Found]:
+        """All targets in one source text; ``blocked`` spans (e.g. the case reference) are skipped."""
+        signoff = closing_offset(text) if source in ("body", "quote", "forward") else len(text)
+        out: list[Found] = []
+        taken: list[tuple[int, int]] = list(blocked)
+        for m in self.rx["tme"].finditer(text):
+            name = m.group("v").rstrip("/")
+            out.append(self._found("t.me/" + name, source, m, "tme_link"))
+            taken.append(m.span())
+        for m in self.rx["email"].finditer(text):
+            addr = m.group("v").lower().rstrip(".")
+            taken.append(m.span())
+            if m.start() >= signoff or source == "signature" or addr in exclude_emails:
+                continue
+            if addr.split("@", 1)[1] in self.own_domains:
+                continue
+            out.append(self._found(addr, source, m, "email"))
+        for m in self.rx["username"].finditer(text):
+            if _overlaps(m.span(), taken) or m.group("v").lower() in self.excluded_usernames:
+                continue
+            out.append(self._found("@" + m.group("v"), source, m, "username"))
+        for m in self.rx["user_id"].finditer(text):
+            if _overlaps(m.span("v"), taken) or m.start() >= signoff:
+                continue
+            out.append(self._found(m.group("v"), source, m, "user_id"))
+            taken.append(m.span("v"))
+        if source != "signature":
+            out.extend(self._phones(source, text, region, signoff, taken))
+        return out
+
+    def _phones(self, source: Source, text: str, region: str | None, signoff: int,
+                taken: list[tuple[int, int]]) -> list[Found]:
+        out: list[Found] = []
+        for m in self.rx["phone_candidate"].finditer(text):
+            if m.start() >= signoff or _overlaps(m.span("v"), taken):
+                continue
+            raw = m.group("v")
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            prefix = text[line_start:m.start()]
+            international = raw.startswith(("+", "00"))
+            if not international and not self.rx["phone_cue"].search(prefix):
+                continue
+            if self.rx["own_phone_labels"].search(prefix) and not self.rx["target_phone_labels"].search(prefix):
+                continue
+            number = _parse_phone(raw, region)
+            if number:
+                out.append(self._found(number, source, m, "phone"))
+        return out
+
+    @staticmethod
+    def _found(value: str, source: Source, m: re.Match[str], rule: str) -> Found:
+        return Found(value, Evidence(text=m.group(0), source=source, start=m.start(), end=m.end(), rule=rule))
+
+
+def _parse_phone(raw: str, region: str | None) -> str | None:
+    text = "+" + raw[2:] if raw.startswith("00") else raw
+    if not text.startswith("+") and not region:
+        region = None
+    try:
+        num = phonenumbers.parse(text, None if text.startswith("+") else (region or "ZZ"))
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(span[0] < e and s < span[1] for s, e in spans)
