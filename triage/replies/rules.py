@@ -10,7 +10,6 @@ addresses and subject prefixes are data, in ``data/*.json``.
 from __future__ import annotations
 
 import email
-import email.policy
 import json
 import re
 from collections.abc import Callable
@@ -26,7 +25,14 @@ from triage.replies.bounces import bounce_kind, bounce_original_ids
 from triage.replies.msgid import is_our_message_id
 from triage.settings import Settings
 
-__all__ = ["RULES", "bounce_original_ids", "classify", "classify_detail", "header_no_reply_reasons"]
+__all__ = [
+    "RULES",
+    "bounce_original_ids",
+    "classify",
+    "classify_detail",
+    "header_no_reply_reasons",
+    "is_system_address",
+]
 
 DATA = Path(__file__).resolve().parent / "data"
 AUTHRES_RE = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.IGNORECASE)
