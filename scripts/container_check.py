@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -101,6 +103,12 @@ class Container:
         subprocess.run([*self.buildah, "rm", self.id], capture_output=True, check=False)
 
 
+def image_config(buildah: list[str], image: str) -> dict[str, Any]:
+    """The image's Docker-format config (HEALTHCHECK lives only there)."""
+    out = subprocess.run([*buildah, "inspect", "--type", "image", image], check=True, capture_output=True, text=True)
+    return dict(json.loads(out.stdout)["Docker"]["config"])
+
+
 def fresh_copy(raw: bytes) -> bytes:
     """The fixture dated now, so the acknowledgment age limit never suppresses it."""
     now = email.utils.format_datetime(datetime.now(UTC)).encode()
@@ -147,6 +155,13 @@ def main() -> int:
             "TRIAGE_POLL_SECONDS": "60",
         }
         container = Container(buildah, args.image, data, secrets, env)
+
+        cfg = image_config(buildah, args.image)
+        expect(cfg.get("Entrypoint") == ["triage"] and cfg.get("Cmd") == ["run"], "ENTRYPOINT triage, CMD run")
+        expect(cfg.get("User") == "triage" and "/data" in (cfg.get("Volumes") or {}), "user triage, volume /data")
+        health = (cfg.get("Healthcheck") or {}).get("Test")
+        expect(health == ["CMD", "triage", "healthcheck"], "HEALTHCHECK runs triage healthcheck")
+        expect("PYTHONUNBUFFERED=1" in (cfg.get("Env") or []), "PYTHONUNBUFFERED set")
 
         version = container.run("triage", "--version")
         expect(version.returncode == 0 and version.stdout.startswith("triage "), "triage --version")
