@@ -122,10 +122,10 @@ def verification_state(session: Session, ticket_id: int) -> dict[str, AuditEvent
 
 
 def ticket_audit(session: Session, ticket_id: int, limit: int = 500) -> list[AuditEvent]:
-    """The ticket's events, newest first; plain page views are left to the admin search (noise)."""
+    """The ticket's events, newest first."""
     stmt = (
         select(AuditEvent)
-        .where(col(AuditEvent.ticket_id) == ticket_id, col(AuditEvent.action) != "ticket_viewed")
+        .where(col(AuditEvent.ticket_id) == ticket_id)
         .order_by(col(AuditEvent.id).desc())
         .limit(limit)
     )
