@@ -139,6 +139,8 @@ class OutboxSender:
             if code != 250:
                 return Attempt(False, f"DATA: {_reply_text(code, msg)}", permanent=500 <= code < 600)
             return Attempt(True, _reply_text(code, msg))
+        except UnicodeError as exc:  # a non-ASCII address this relay cannot take: retrying will not help
+            return Attempt(False, f"address: {type(exc).__name__}: {exc}", permanent=True)
         except (OSError, smtplib.SMTPException) as exc:
             return Attempt(False, f"smtp: {type(exc).__name__}: {exc}")
         finally:

@@ -225,3 +225,14 @@ def test_tls_modes(mode: str, settings: Settings, engine: Engine, request: pytes
         stored.next_attempt_at = utcnow()
     assert OutboxSender(s, engine).deliver_due() == 1
     assert len(server.wait_for(1)) == 1
+
+
+def test_unsendable_address_fails_without_retries(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server)
+    mail = parsed("human.eml")
+    mail.from_address = "josé@polícia.example"
+    with session_scope(engine) as session:
+        queue_ack(session, s, mail, new_ticket(session), "es")
+    assert OutboxSender(s, engine).deliver_due() == 0
+    [row] = _rows(engine)
+    assert row.status == "failed" and row.attempts == 1 and (row.last_error or "").startswith("address:")
