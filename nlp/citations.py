@@ -17,6 +17,7 @@ from nlp.types import Evidence, Source
 
 _TOKEN = re.compile(r"[^\s,;()\[\]<>\"]+")
 _ABBREV = re.compile(r"^(?:[A-Z]\.){2,}[A-Z]?\.?$")
+_LEAD_LABEL = re.compile(r"(?:P\.?V\.?|n[°º]\.?|no\.|nr\.|núm\.|num\.)(?=\s)", re.IGNORECASE)
 _OWN_TICKET = re.compile(r"^LE-\d{4}-\d+", re.IGNORECASE)
 _OFFENCE_CUE = re.compile(
     r"(?:offen[cs]es?|crime|charges?|violation|violat\w+|wegen|Straftat|infraction|délit|delito|reato|"
@@ -37,7 +38,10 @@ class CitationFinder:
 
     def __init__(self) -> None:
         legal = DATA / "legal"
-        self.labels = compile_rows(load_jsonl(legal / "case_labels.jsonl"))
+        labels = load_jsonl(legal / "case_labels.jsonl")
+        for row in labels:  # a label starts a word: "REF" inside "IRU/REF/2026" is part of a value
+            row["pattern"] = r"(?<![\w/.-])(?:" + row["pattern"] + ")"
+        self.labels = compile_rows(labels)
         self.shapes = compile_rows(load_jsonl(legal / "case_shapes.jsonl"), flags=0)
         self.citations = compile_rows(load_jsonl(legal / "citations.jsonl"))
 
@@ -85,8 +89,13 @@ def _cite(value: str, source: Source, start: int, end: int, rule: str, weight: f
 
 def _reference_after(text: str, pos: int) -> tuple[str, int]:
     """The reference that starts at ``pos``: tokens on the same line that look like a file number."""
-    while pos < len(text) and text[pos] in " \t:#.-–\u00a0":
-        pos += 1
+    while True:
+        while pos < len(text) and text[pos] in " \t:#.-–\u00a0":
+            pos += 1
+        lead = _LEAD_LABEL.match(text, pos)
+        if not lead:
+            break
+        pos = lead.end()
     line_end = text.find("\n", pos)
     line = text[pos: line_end if line_end >= 0 else len(text)]
     line = re.split(r"\s[-–|]\s|\s{2,}|\t", line, maxsplit=1)[0]
@@ -98,14 +107,17 @@ def _reference_after(text: str, pos: int) -> tuple[str, int]:
         if not _looks_like_ref_token(tok, first=not tokens):
             break
         tokens.append(m)
-    while tokens and not re.search(r"\d", tokens[-1].group(0)) and not _ABBREV.match(tokens[-1].group(0)):
+    tail_code = (len(tokens) >= 2 and tokens[-1].end() == len(line.rstrip(". "))
+                 and re.fullmatch(r"[A-Z]{2,3}", tokens[-1].group(0)) and re.search(r"\d", tokens[-2].group(0)))
+    while tokens and not tail_code and not re.search(r"\d", tokens[-1].group(0)) \
+            and not _ABBREV.match(tokens[-1].group(0)):
         tokens.pop()
     if not tokens or len(tokens) > 7:
         return "", pos
     value = line[tokens[0].start(): tokens[-1].end()].rstrip(".:")
     if tokens[-1].group(0).endswith(".") and _ABBREV.match(tokens[-1].group(0)):
         value = line[tokens[0].start(): tokens[-1].end()]
-    if not re.search(r"\d", value) or len(value) < 3 or re.fullmatch(r"\+?[\d\s()]{7,}", value) and " " in value:
+    if not re.search(r"\d", value) or len(value) < 3:
         return "", pos
     return value, pos + tokens[0].start() + len(value)
 

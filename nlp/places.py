@@ -64,7 +64,8 @@ def phone_countries(text: str) -> list[Place]:
     out = []
     # fictional test ranges (+44 7700 900xxx) are not "valid" numbers: accept possible ones
     for match in phonenumbers.PhoneNumberMatcher(text, None, leniency=phonenumbers.Leniency.POSSIBLE):
-        region = phonenumbers.region_code_for_country_code(match.number.country_code)
+        code = match.number.country_code
+        region = phonenumbers.region_code_for_country_code(code) if code else None
         if region and region != "ZZ":
             out.append(Place(region, None, match.start, match.end, "phone_prefix"))
     return out

@@ -43,10 +43,13 @@ class TargetFinder:
             name = m.group("v").rstrip("/")
             out.append(self._found("t.me/" + name, source, m, "tme_link"))
             taken.append(m.span())
+            out.extend(self._post_list(name, source, text, m.end()))
         for m in self.rx["email"].finditer(text):
             addr = m.group("v").lower().rstrip(".")
             taken.append(m.span())
             if m.start() >= signoff or source == "signature" or addr in exclude_emails:
+                continue
+            if _HEADER_LINE.match(text, text.rfind("\n", 0, m.start()) + 1) or _MACHINE_ID.match(addr):
                 continue
             if addr.split("@", 1)[1] in self.own_domains:
                 continue
@@ -83,9 +86,25 @@ class TargetFinder:
                 out.append(self._found(number, source, m, "phone"))
         return out
 
+    def _post_list(self, name: str, source: Source, text: str, pos: int) -> list[Found]:
+        """Posts listed after a link as ``t.me/chan/203, /204 und /209``."""
+        channel = name.split("/")[0]
+        if "/" not in name:
+            return []
+        out: list[Found] = []
+        while m := _MORE_POSTS.match(text, pos):
+            out.append(self._found(f"t.me/{channel}/{m.group(1)}", source, m, "tme_post_list"))
+            pos = m.end()
+        return out
+
     @staticmethod
     def _found(value: str, source: Source, m: re.Match[str], rule: str) -> Found:
         return Found(value, Evidence(text=m.group(0), source=source, start=m.start(), end=m.end(), rule=rule))
+
+
+_MORE_POSTS = re.compile(r"\s*(?:,|;|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bi\b|\bou\b|&)\s*/(\d{1,9})\b")
+_HEADER_LINE = re.compile(r"[>\s]*(?:from|to|cc|von|an|de|à|para|da|a|van|aan|od|do)\s?:", re.IGNORECASE)
+_MACHINE_ID = re.compile(r"^[^@]*\d{8}[^@]*@")
 
 
 def _parse_phone(raw: str, region: str | None) -> str | None:

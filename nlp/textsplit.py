@@ -173,6 +173,20 @@ def split_body(text: str, subject: str = "") -> Parts:
     return parts
 
 
+def strip_forward_header(text: str) -> str:
+    """Drop the forward marker and the From/Date/Subject lines that open a forwarded message."""
+    m = load_markers()
+    lines = text.replace("\r\n", "\n").split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip().lstrip("*").strip()
+        is_marker = any(p.match(line) for p in (*m.forward, *m.quote))
+        if line and not (is_marker or m.block_from.match(line) or m.block_next.match(line)):
+            break
+        i += 1
+    return "\n".join(lines[i:])
+
+
 def says_see_below(body: str) -> bool:
     """True when the new text is too thin to carry the request (empty, 'see below', a wrapper)."""
     low = " ".join(body.lower().split())

@@ -105,7 +105,7 @@ class Component:
         for source, m, rule in best.evidence[:5]:
             ev_source = "header" if source == "header" else source
             doc.result.add_evidence("agency", Evidence(m.text, ev_source, m.start, m.end, rule=rule))  # type: ignore[arg-type]
-        if best.bonus:
+        if best.agency.id in {a.id for a in doc.cache.get("domain_agencies", [])}:
             doc.result.add_evidence(
                 "agency", Evidence(domain_of(sender_address(doc.msg)), "sender_domain", rule="domain_agrees")
             )

@@ -21,7 +21,7 @@ from nlp.types import Evidence, NlpConfig
 log = logging.getLogger(__name__)
 OWN = ("subject", "body", "attachment")
 QUOTED = ("quote", "forward")
-QUOTE_PENALTY = 0.3
+PENALTY = {"signature": 0.1, "quote": 0.3, "forward": 0.3}  # the sender's own new text is the best witness
 
 
 @register("identifiers")
@@ -41,9 +41,9 @@ class Component:
     def _case_reference(self, doc: Doc) -> None:
         best: tuple[float, int, Citation] | None = None
         order = 0
-        for source, text in iter_sources(doc, OWN + QUOTED):
+        for source, text in iter_sources(doc, (*OWN, "signature", *QUOTED)):
             for c in self.citations.case_references(source, text):
-                score = c.weight - (QUOTE_PENALTY if source in QUOTED else 0.0)
+                score = c.weight - PENALTY.get(source, 0.0)
                 order += 1
                 if best is None or score > best[0]:
                     best = (score, order, c)

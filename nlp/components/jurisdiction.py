@@ -56,7 +56,7 @@ class Component:
             found = law_country(text)
             if found:
                 country, start, end = found
-                self._set(doc, country, None, 0.4, Evidence(text[start:end], source, start, end, rule="law_citation"))  # type: ignore[arg-type]
+                self._set(doc, country, None, 0.4, Evidence(text[start:end], source, start, end, rule="law_citation"))
                 return
         for place in phone_countries(sig):
             ev = Evidence(sig[place.start : place.end], "signature", place.start, place.end, rule=place.rule)

@@ -23,7 +23,7 @@ from typing import Any
 from nlp.attachtext import read_attachments
 from nlp.htmltext import html_to_text
 from nlp.registry import Doc, register
-from nlp.textsplit import Parts, says_see_below, split_body
+from nlp.textsplit import Parts, says_see_below, split_body, strip_forward_header
 from nlp.types import MessageInput, NlpConfig
 
 # When capping, the parts most likely to hold the request keep their text first.
@@ -87,7 +87,7 @@ class Component:
         forward_text = "\n\n".join(f for f in forwards if f.strip())
         promoted: list[str] = []
         if says_see_below(parts.body):
-            original = split_body(forward_text) if forward_text else None
+            original = split_body(strip_forward_header(forward_text)) if forward_text else None
             _promote(parts, original, att.texts, promoted)
         attachment_text = "\n".join([*att.names, *att.texts])
         texts = {
