@@ -130,4 +130,4 @@ def _looks_like_ref_token(tok: str, first: bool) -> bool:
         return False
     if _ABBREV.match(tok) or (core.isupper() and len(core) <= 8):
         return True
-    return len(core) <= 3 and core[:1].isupper() and not first or (len(core) <= 3 and tok.endswith("."))
+    return (len(core) <= 3 and core[:1].isupper() and not first) or (len(core) <= 3 and tok.endswith("."))

@@ -76,14 +76,15 @@ def iter_sources(doc: Doc, keys: tuple[str, ...]) -> Iterator[tuple[Source, str]
             yield key, text  # type: ignore[misc]
 
 
-def compile_rows(rows: list[dict[str, Any]], flags: int = re.IGNORECASE) -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+Compiled = list[tuple[re.Pattern[str], dict[str, Any]]]
+
+
+def compile_rows(rows: list[dict[str, Any]], flags: int = re.IGNORECASE) -> Compiled:
     """Compile each row's ``pattern``; a row with ``"case_sensitive": true`` ignores ``flags``."""
     return [(re.compile(r["pattern"], 0 if r.get("case_sensitive") else flags), r) for r in rows]
 
 
-def find_all(
-    patterns: list[tuple[re.Pattern[str], dict[str, Any]]], source: Source, text: str
-) -> Iterator[Hit]:
+def find_all(patterns: Compiled, source: Source, text: str) -> Iterator[Hit]:
     for rx, row in patterns:
         for m in rx.finditer(text):
             yield Hit(source, m.start(), m.end(), m.group(0), row)
