@@ -12,6 +12,7 @@ from store.db import session_scope
 from tests.triage.replies.conftest import new_ticket, parsed, raw
 from triage.parse import parse_bytes
 from triage.replies import rules
+from triage.replies.msgid import reference_from_message_id
 from triage.replies.outbox import queue_ack
 from triage.settings import Settings, load_settings
 
@@ -196,3 +197,18 @@ def test_hostile_headers_never_raise(headers: list[tuple[str, str]], body: bytes
     assert isinstance(rules.header_no_reply_reasons(mail, plain), list)
     assert rules.classify(mail, plain) in ("human", "auto_reply", "bounce", "list", "spam", "loop_self")
     assert isinstance(rules.bounce_original_ids(data), list)
+
+
+def test_bounce_of_our_ack_leads_back_to_its_ticket(settings: Settings, engine: Engine) -> None:
+    """A real DSN around a real acknowledgment: the embedded id carries the ticket reference."""
+    with session_scope(engine) as session:
+        ticket = new_ticket(session)
+        row = queue_ack(session, settings, parsed("human.eml"), ticket, "en")
+    assert row.raw is not None
+    dsn = raw("r09_dsn_permanent.eml").split(b"--dsn-boundary-1\nContent-Type: message/rfc822\n\n")[0]
+    dsn += b"--dsn-boundary-1\nContent-Type: message/rfc822\n\n" + row.raw.replace(b"\r\n", b"\n")
+    dsn += b"\n--dsn-boundary-1--\n"
+    ids = rules.bounce_original_ids(dsn)
+    assert ids == [row.message_id]
+    assert reference_from_message_id(settings, ids[0]) == ticket.reference
+    assert rules.classify(parse_bytes(dsn), settings) == "bounce"
