@@ -52,7 +52,7 @@ fuzz: install
 	$(BIN)/python -m bench.fuzz_parse --extract -max_total_time=$(FUZZ_SECONDS)
 
 bench: install system-deps
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Builds the Dockerfile with buildah on a debootstrapped bookworm and runs the image (minutes; not in `make test`).
 container-check: install system-deps

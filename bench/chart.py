@@ -1,0 +1,31 @@
+"""The stages side by side as a PNG bar chart (messages per second, log scale)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def draw(results: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = results["backlog"]["stages"]
+    names = list(stages)
+    values = [stages[n]["msgs_per_s"] for n in names]
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+    bars = ax.barh(names, values, color=["#4c72b0" if n != "end_to_end" else "#c44e52" for n in names])
+    ax.set_xscale("log")
+    ax.set_xlabel("messages per second (log scale)")
+    ax.invert_yaxis()
+    for bar, v in zip(bars, values, strict=True):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:,.0f}", va="center", fontsize=9)
+    meta = results["machine"]
+    ax.set_title(f"le-triage backlog of {results['backlog']['n']} messages: stages side by side\n"
+                 f"{meta['cores']} cores, {meta['date']}", fontsize=10)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)

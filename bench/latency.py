@@ -1,0 +1,94 @@
+"""APPEND-to-acknowledgment latency against an idle daemon using IMAP IDLE."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+from email import message_from_bytes
+
+from bench.servers import bench_env, fresh_workdir, triage_cmd
+from tests.servers.dovecot import DovecotServer
+from tests.servers.smtp import SmtpServer
+
+
+class ArrivalClock:
+    """Stamps each message the SMTP sink accepts with the time it was first seen."""
+
+    def __init__(self, smtp: SmtpServer) -> None:
+        self.smtp = smtp
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        count = 0
+        while not self._stop.is_set():
+            msgs = self.smtp.messages
+            while count < len(msgs):
+                reply_to = message_from_bytes(msgs[count].data).get("In-Reply-To", "").strip()
+                self.seen.setdefault(reply_to, time.perf_counter())
+                count += 1
+            time.sleep(0.002)
+
+    def __enter__(self) -> ArrivalClock:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _wait_idle(imap: DovecotServer, timeout: float = 120.0) -> None:
+    """Wait until the daemon is connected and idling (its IMAP session shows up in the log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "imap(" in imap.log() or "Login: user=" in imap.log():
+            time.sleep(3.0)  # model loading and the first (empty) pass
+            return
+        time.sleep(0.2)
+    raise RuntimeError("daemon did not connect")
+
+
+def measure(raws: list[bytes], gap_seconds: float = 1.0) -> dict[str, float]:
+    """Append each message ``gap_seconds`` apart; p50/p95/max seconds until its ack arrives."""
+    imap, smtp = DovecotServer(), SmtpServer()
+    imap.start()
+    smtp.start()
+    work = fresh_workdir()
+    env = bench_env(imap, smtp, work, TRIAGE_POLL_SECONDS="600", TRIAGE_OUTBOX_POLL_SECONDS="0.2")
+    subprocess.run(triage_cmd("db", "upgrade"), env=env, check=True, capture_output=True)
+    daemon = subprocess.Popen(triage_cmd("run"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sent: dict[str, float] = {}
+    try:
+        _wait_idle(imap)
+        client = imap.client()
+        with ArrivalClock(smtp) as clock:
+            for raw in raws:
+                mid = message_from_bytes(raw)["Message-ID"].strip()
+                sent[mid] = time.perf_counter()
+                client.append("INBOX", raw)
+                time.sleep(gap_seconds)
+            deadline = time.monotonic() + 30
+            while len(clock.seen) < len(raws) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        client.logout()
+        lat = sorted(clock.seen[m] - t for m, t in sent.items() if m in clock.seen)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+        smtp.stop()
+        imap.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+    if not lat:
+        return {"messages": len(raws), "acked": 0}
+    return {
+        "messages": len(raws),
+        "acked": len(lat),
+        "p50_s": round(statistics.median(lat), 3),
+        "p95_s": round(lat[max(0, round(0.95 * len(lat)) - 1)], 3),
+        "max_s": round(lat[-1], 3),
+    }

@@ -1,0 +1,100 @@
+"""`make bench`: backlog, latency, memory and replicas, measured in one run on loopback servers.
+
+Writes ``bench/results/latest.json`` and ``bench/results/stages.png``. Ratios are against
+baselines of the same run (IMAP fetch alone, extraction alone, naive spaCy pipeline).
+
+    python -m bench.run [--n 2000] [--latency 50] [--memory 1000,5000] [--skip replicas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import latency, stages
+from bench.chart import draw
+from bench.corpus import generate
+from tests.servers.dovecot import DovecotServer
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def backlog(n: int) -> dict[str, Any]:
+    raws = generate(n)
+    imap = DovecotServer()
+    imap.start()
+    try:
+        stages.fill(imap, raws)
+        fetch = stages.imap_fetch(imap)
+    finally:
+        imap.cleanup()
+    out: dict[str, Any] = {"n": n, "stages": {"imap_fetch": fetch}}
+    out["stages"]["parse"] = stages.parse_only(raws)
+    out["stages"]["extraction"] = stages.extract_only(raws)
+    out["stages"]["naive_spacy_baseline"] = stages.naive_baseline(raws[: min(n, 300)])
+    out["stages"]["end_to_end"] = stages.end_to_end(raws)
+    s = out["stages"]
+    out["ratios"] = {
+        "end_to_end_vs_extraction": round(s["end_to_end"]["msgs_per_s"] / s["extraction"]["msgs_per_s"], 3),
+        "extraction_vs_naive_baseline": round(
+            s["extraction"]["msgs_per_s"] / s["naive_spacy_baseline"]["msgs_per_s"], 2
+        ),
+        "end_to_end_vs_imap_fetch": round(s["end_to_end"]["msgs_per_s"] / s["imap_fetch"]["msgs_per_s"], 3),
+    }
+    return out
+
+
+def memory(sizes: list[int]) -> dict[str, Any]:
+    return {str(n): stages.end_to_end(generate(n, seed=11)) for n in sizes}
+
+
+def replicas(n: int) -> dict[str, Any]:
+    from tests.servers.postgres import create_database, drop_database, server_available
+
+    if server_available() is not None:
+        return {"skipped": "no PostgreSQL server answers"}
+    out: dict[str, Any] = {}
+    for count in (1, 2):
+        name, url = create_database()
+        try:
+            out[str(count)] = stages.end_to_end(generate(n, seed=13), db_url=url, replicas=count)
+        finally:
+            drop_database(name)
+    out["ratio_2_vs_1"] = round(out["2"]["msgs_per_s"] / out["1"]["msgs_per_s"], 3)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=2000, help="backlog size")
+    ap.add_argument("--latency", type=int, default=50, help="messages for the latency run")
+    ap.add_argument("--memory", default="1000,5000", help="backlog sizes for peak RSS")
+    ap.add_argument("--replicas-n", type=int, default=1000)
+    ap.add_argument("--skip", default="", help="comma list of: backlog,latency,memory,replicas")
+    args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    results: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "date": datetime.now(UTC).date().isoformat(),
+                                           "python": sys.version.split()[0]}}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name, fn in (("backlog", lambda: backlog(args.n)),
+                     ("latency", lambda: latency.measure(generate(args.latency, seed=5))),
+                     ("memory", lambda: memory([int(x) for x in args.memory.split(",")])),
+                     ("replicas", lambda: replicas(args.replicas_n))):
+        if name in skip:
+            continue
+        print(f"== {name}", flush=True)
+        results[name] = fn()
+        print(json.dumps(results[name], indent=1), flush=True)
+        (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    if "backlog" in results:
+        draw(results, RESULTS / "stages.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

