@@ -74,8 +74,10 @@ def find_earlier_message(lines: list[str], m: Markers) -> tuple[int, str] | None
         if any(p.match(line) for p in m.quote):
             return i, "header"
         # "On Tue, 3 Mar 2026, X <x@y>\nwrote:" wrapped over two lines
-        if len(line) < 200 and any(p.match(joined) for p in m.quote[:-1]) and not any(
-            p.match(lines[i + 1].strip()) for p in m.quote
+        if (
+            len(line) < 200
+            and any(p.match(joined) for p in m.quote[:-1])
+            and not any(p.match(lines[i + 1].strip()) for p in m.quote)
         ):
             return i, "header"
         if _is_header_block(lines, i, m):

@@ -1,0 +1,28 @@
+"""Shared helpers for the nlp tests: read fixture mails, run selected pipeline components."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nlp.extractor import Extractor
+from nlp.types import Extraction, MessageInput, NlpConfig
+from triage.parse import parse_bytes
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "nlp"
+PART1 = ("text", "language", "agency", "jurisdiction", "sender", "finalize")
+
+
+def fixture_input(name: str) -> MessageInput:
+    return parse_bytes((FIXTURES / name).read_bytes()).to_input()
+
+
+def part1_extractor(**config: Any) -> Extractor:
+    """The extractor with only this part's components (fast, independent of the others)."""
+    ex = Extractor(NlpConfig(use_spacy=False, **config))
+    ex.components = [(n, c) for n, c in ex.components if n in PART1]
+    return ex
+
+
+def run(ex: Extractor, msg: MessageInput) -> Extraction:
+    return ex.extract(msg)

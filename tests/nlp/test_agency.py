@@ -1,0 +1,135 @@
+"""Agency gazetteer and the `agency` component: the requester, not any agency mentioned."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.extractor import Extractor
+from nlp.gazetteer import fold, load_agencies
+from nlp.types import MessageInput
+from tests.nlp.helpers import fixture_input, part1_extractor
+
+EU = [
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+]
+
+
+@pytest.fixture(scope="module")
+def ex() -> Extractor:
+    return part1_extractor()
+
+
+def mail(body: str, sender: str = "someone@example.org", name: str = "", subject: str = "Request") -> MessageInput:
+    return MessageInput(subject=subject, from_address=sender, from_name=name, text=body)
+
+
+def test_gazetteer_covers_the_domain() -> None:
+    agencies = load_agencies()
+    assert len(agencies) >= 500
+    countries = {a.country for a in agencies}
+    assert set(EU) <= countries
+    assert {"GB", "US", "CA", "AU", "IN", "BR", "CH", "NO", "UA", "EU"} <= countries
+    names = {a.name for a in agencies}
+    assert {"Europol", "Eurojust", "European Public Prosecutor's Office", "Interpol"} <= names
+    regions = {a.region for a in agencies if a.region}
+    assert {"DE-BW", "ES-CT", "ES-PV", "US-NY", "GB-SCT", "CA-QC", "AU-NSW", "IN-KA", "BR-SP"} <= regions
+    assert len({a.name for a in agencies if a.country == "GB" and a.kind == "police"}) >= 45
+    assert len(names) == len(agencies)
+
+
+def test_fold_keeps_offsets() -> None:
+    text = "Sûreté du Québec – Straße"
+    assert len(fold(text)) == len(text)
+    assert fold(text).startswith("surete du quebec")
+
+
+def test_signature_beats_cooperation_mention(ex: Extractor) -> None:
+    r = ex.extract(
+        mail(
+            "In cooperation with Europol we request data on the account @x.\n\nRegards,\nDS A. Example\n"
+            "Greater Manchester Police\n",
+            sender="a.example@gmp.police.uk",
+        )
+    )
+    assert r.agency == "Greater Manchester Police"
+    assert r.evidence["agency"][0].source == "signature"
+
+
+def test_third_party_reference_is_not_the_requester(ex: Extractor) -> None:
+    r = ex.extract(
+        mail("Please preserve the data of @x. The Europol reference is 1234.\n\nThank you,\nJ. Doe\nPolicía Nacional\n")
+    )
+    assert r.agency == "Policía Nacional"
+
+
+def test_press_mentioning_agencies_has_no_agency(ex: Extractor) -> None:
+    assert ex.extract(fixture_input("press_mentions_fbi.eml")).agency is None
+
+
+def test_accent_and_case_insensitive_alias(ex: Extractor) -> None:
+    r = ex.extract(mail("Nous demandons la conservation des données.\n\nCordialement,\nSergent X\nSURETE DU QUEBEC\n"))
+    assert r.agency == "Sûreté du Québec"
+
+
+def test_sender_domain_disambiguates_same_alias(ex: Extractor) -> None:
+    body = "Wir ersuchen um Auskunft.\n\nMit freundlichen Grüßen\nBundeskriminalamt\n"
+    assert ex.extract(mail(body, sender="x@bmi.gv.at")).agency == "Bundeskriminalamt Österreich"
+    assert ex.extract(mail(body, sender="x@bka.bund.de")).agency == "Bundeskriminalamt"
+
+
+def test_domain_alone_names_the_agency(ex: Extractor) -> None:
+    r = ex.extract(mail("Please see the attached order.\n\nJ. Smith", sender="j.smith@fbi.gov"))
+    assert r.agency == "Federal Bureau of Investigation"
+    assert r.evidence["agency"][0].source == "sender_domain"
+
+
+def test_sender_display_name_counts(ex: Extractor) -> None:
+    r = ex.extract(
+        mail("Bitte um Auskunft zu dem Konto @x.", sender="h.a@sta-koeln.nrw.de", name="Albers, Henrike (StA Köln)")
+    )
+    assert r.agency == "Staatsanwaltschaft Köln"
+
+
+def test_unknown_authority_from_signature_line(ex: Extractor) -> None:
+    r = ex.extract(
+        mail(
+            "We request subscriber records for @x.\n\nSincerely,\nOfficer P. Example\n"
+            "Springfield Township Police Department\n",
+            sender="p@springfieldtwp-example.org",
+        )
+    )
+    assert r.agency == "Springfield Township Police Department"
+    assert r.confidence["agency"] < 0.5
+
+
+def test_private_person_has_no_agency(ex: Extractor) -> None:
+    r = ex.extract(
+        mail("Someone hacked my account, the police told me to contact you.\n\nThanks,\nTom", sender="tom@hotmail.com")
+    )
+    assert r.agency is None
