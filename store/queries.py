@@ -161,6 +161,15 @@ def _ack_failed(session: Session, items: list[Ticket]) -> set[int]:
     return {r for r in rows if r is not None}
 
 
+def urgent_open(session: Session) -> int:
+    """Open tickets that are emergencies or carry a statutory deadline, whatever the filter."""
+    stmt = select(func.count()).select_from(Ticket).where(
+        col(Ticket.status).in_(OPEN_STATUSES),
+        or_(col(Ticket.emergency).is_(True), col(Ticket.statutory_deadline).is_not(None)),
+    )
+    return int(session.exec(stmt).one())
+
+
 def distinct_values(session: Session, column: Any) -> list[str]:
     """Values present in a ticket column, for the filter drop-downs."""
     rows = session.exec(select(column).where(column.is_not(None)).distinct().order_by(column))

@@ -57,6 +57,8 @@ def test_queue_badges(reviewer: Client) -> None:
     html = client.get("/").text
     for badge in ("Emergency", "Unverified sender", "Follow-up", "overdue"):
         assert badge in html
+    assert "2 urgent tickets open" in html
+    assert "2 urgent tickets open" in client.get("/?country=GB").text, "the banner ignores the filter"
 
 
 def test_mine_and_assignment(reviewer: Client, seeded: dict[str, int], engine) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from store.models import REQUEST_TYPES, TICKET_STATUSES, Ticket, User
-from store.queries import distinct_values, queue
+from store.queries import distinct_values, queue, urgent_open
 from triage.web.deps import DB, CurrentViewer
 from triage.web.render import page
 from triage.web.routes.filters import build_filter
@@ -52,6 +52,7 @@ def queue_page(
         {
             "viewer": viewer,
             "result": result,
+            "urgent": urgent_open(db),
             "f": f,
             "assignee": assignee or "",
             "params": params,
