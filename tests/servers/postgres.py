@@ -14,7 +14,14 @@ from collections.abc import Iterator
 import pytest
 
 ADMIN_DSN = os.environ.get("TRIAGE_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
-PG_HOST = os.environ.get("TRIAGE_TEST_PG_HOST", "127.0.0.1:5432")
+
+
+def _server() -> tuple[str, str]:
+    """(user, host:port) of the admin DSN, for the URLs of the throwaway databases."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(ADMIN_DSN)
+    return str(info.get("user", "postgres")), f"{info.get('host', '127.0.0.1')}:{info.get('port', '5432')}"
 
 
 def _admin_connect():  # type: ignore[no-untyped-def]
@@ -38,7 +45,8 @@ def create_database() -> tuple[str, str]:
     name = f"triage_t_{secrets.token_hex(6)}"
     with _admin_connect() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"postgresql+psycopg://postgres@{PG_HOST}/{name}"
+    user, server = _server()
+    return name, f"postgresql+psycopg://{user}@{server}/{name}"
 
 
 def drop_database(name: str) -> None:
@@ -56,7 +64,7 @@ def pg_url_empty() -> Iterator[str]:
     """URL of a fresh, empty (unmigrated) PostgreSQL database, dropped after the test."""
     reason = server_available()
     if reason:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST} ({reason}); PostgreSQL half skipped")
+        pytest.skip(f"PostgreSQL not reachable at {_server()[1]} ({reason}); PostgreSQL half skipped")
     name, url = create_database()
     try:
         yield url
