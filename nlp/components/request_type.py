@@ -1,17 +1,106 @@
-"""Pipeline component `request_type` (placeholder until implemented)."""
+"""Pipeline component `request_type`: what the sender asks for, and whether lives are at stake.
+
+Two signals are combined: weighted rules (legal citations and signal phrases in several languages,
+``data/request_types/rules.jsonl``) and the trained text classifier. A citation weighs more than
+the classifier can, so "2703(f)" makes a preservation request whatever the wording around it.
+Emergency wording (``emergency.jsonl``) counts only in the sender's own text and not when negated.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from collections import defaultdict
 from typing import Any
 
 from nlp.registry import Doc, register
-from nlp.types import NlpConfig
+from nlp.spans import DATA, Hit, compile_rows, find_all, iter_sources, load_json, load_jsonl
+from nlp.textcat import LABELS, TextClassifier
+from nlp.types import Evidence, NlpConfig
+
+log = logging.getLogger(__name__)
+RULE_SOURCES = ("subject", "body", "attachment")
+MODEL_WEIGHT = 2.5  # a confident classifier (p ~ 1) is worth a strong phrase, not a citation
+RULE_CAP = 5.0  # many phrases of one type do not outvote a citation of another without limit
+NO_AUTHORITY_BOOST = 1.0  # nobody named an agency: more likely not a law-enforcement request
+NOT_EMERGENCY_TYPES = {"inquiry", "not_law_enforcement"}
 
 
 @register("request_type")
 class Component:
     def __init__(self, config: NlpConfig, resources: dict[str, Any]) -> None:
         self.config = config
+        folder = DATA / "request_types"
+        self.rules = compile_rows(load_jsonl(folder / "rules.jsonl"))
+        self.emergency = compile_rows(load_jsonl(folder / "emergency.jsonl"))
+        neg = load_json(folder / "negations.json")
+        self.negation = re.compile(r"\b(?:" + "|".join(neg["negations"]) + r")\b", re.IGNORECASE)
+        self.window = int(neg["window_chars"])
+        if "textcat" not in resources:
+            resources["textcat"] = TextClassifier()
+        self.classifier: TextClassifier = resources["textcat"]
 
     def __call__(self, doc: Doc) -> None:
-        return None
+        rule_hits = self._rule_hits(doc)
+        model = self.classifier.scores(doc.main_text() or doc.msg.subject)
+        emergency_hits = self._emergency_hits(doc)
+        scores = self._combine(doc, rule_hits, model, emergency_hits)
+        best = max(scores, key=lambda k: scores[k])
+        result = doc.result
+        result.request_type = best
+        total = sum(max(v, 0.0) for v in scores.values()) or 1.0
+        result.confidence["request_type"] = round(max(scores[best], 0.0) / total, 3)
+        for hit in rule_hits.get(best, [])[:3]:
+            result.add_evidence("request_type", _evidence(hit, "request_type_rule"))
+        result.emergency = best == "emergency_disclosure" or (bool(emergency_hits) and best not in NOT_EMERGENCY_TYPES)
+        if result.emergency:
+            for hit in emergency_hits[:3]:
+                result.add_evidence("emergency", _evidence(hit, "emergency_rule"))
+            result.confidence["emergency"] = 0.9 if emergency_hits else 0.6
+        log.info(
+            "request_type %s (scores %s; model %s; rules %s) emergency=%s",
+            best,
+            {k: round(v, 2) for k, v in scores.items()},
+            {k: round(v, 2) for k, v in model.items()},
+            {k: [h.text for h in v] for k, v in rule_hits.items()},
+            result.emergency,
+        )
+
+    def _rule_hits(self, doc: Doc) -> dict[str, list[Hit]]:
+        """Hits by type, each rule counted once (its first hit)."""
+        seen: set[int] = set()
+        out: dict[str, list[Hit]] = defaultdict(list)
+        for source, text in iter_sources(doc, RULE_SOURCES):
+            for hit in find_all(self.rules, source, text):
+                if id(hit.row) in seen:
+                    continue
+                seen.add(id(hit.row))
+                out[hit.row["type"]].append(hit)
+        return out
+
+    def _emergency_hits(self, doc: Doc) -> list[Hit]:
+        hits: list[Hit] = []
+        for source, text in iter_sources(doc, ("subject", "body")):
+            for hit in find_all(self.emergency, source, text):
+                before = text[max(0, hit.start - self.window): hit.start]
+                before = before.rsplit(".", 1)[-1]  # a negation in the previous sentence does not count
+                if self.negation.search(before):
+                    log.debug("emergency cue %r negated by %r", hit.text, before)
+                    continue
+                hits.append(hit)
+        return hits
+
+    def _combine(self, doc: Doc, rule_hits: dict[str, list[Hit]], model: dict[str, float],
+                 emergency_hits: list[Hit]) -> dict[str, float]:
+        scores = {label: MODEL_WEIGHT * model.get(label, 0.0) for label in LABELS}
+        for label, hits in rule_hits.items():
+            scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
+        if emergency_hits and "content_removal" not in rule_hits:
+            scores["emergency_disclosure"] += 2.0
+        if doc.result.agency is None and doc.result.sender_verified is not True:
+            scores["not_law_enforcement"] += NO_AUTHORITY_BOOST
+        return scores
+
+
+def _evidence(hit: Hit, rule: str) -> Evidence:
+    return Evidence(text=hit.text, source=hit.source, start=hit.start, end=hit.end, rule=rule)
