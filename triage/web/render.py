@@ -29,6 +29,11 @@ def absolute(dt: datetime | date | None) -> str:
     return dt.isoformat()
 
 
+def iso(dt: datetime | None) -> str:
+    """Machine-readable UTC time for the page script (empty when unknown)."""
+    return _aware(dt).astimezone(UTC).isoformat() if dt is not None else ""
+
+
 def _span(seconds: float) -> str:
     seconds = abs(seconds)
     if seconds < 3600:
@@ -75,7 +80,12 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.autoescape = True
     env.filters.update(
-        absolute=absolute, relative=relative, country_name=country_name, humanize=humanize, safe_filename=safe_filename
+        absolute=absolute,
+        relative=relative,
+        iso=iso,
+        country_name=country_name,
+        humanize=humanize,
+        safe_filename=safe_filename,
     )
     env.globals.update(countdown=countdown)
     return templates

@@ -5,6 +5,7 @@ Screenshots of the queue and the ticket page are written to tests/artifacts/ for
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -89,6 +90,10 @@ def test_review_flow(page, live_url: str, seeded: dict[str, int]) -> None:  # ty
     expect(rows.first.locator(".badge.emergency").first).to_be_visible()
     expect(rows.first).to_have_class("urgent")
     page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+    # the page script counts down with the server's wording (removal order: under an hour left)
+    page.evaluate("tickCountdowns()")
+    expect(rows.first.locator(".due")).to_have_text(re.compile(r"^\d+ min left$"))
+    expect(rows.first.locator(".due")).to_have_class(re.compile("soon"))
 
     # filter by country (the select submits itself)
     page.select_option("#filter-country", "DE")

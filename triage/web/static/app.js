@@ -28,7 +28,31 @@ function enhanceQueue() {
   });
 }
 
+// Same wording as the server (triage/web/render.py), so a page left open keeps counting down.
+function span(seconds) {
+  seconds = Math.abs(seconds);
+  if (seconds < 3600) { return Math.max(1, Math.floor(seconds / 60)) + " min"; }
+  if (seconds < 2 * 86400) {
+    var hours = Math.floor(seconds / 3600);
+    var mins = Math.floor((seconds % 3600) / 60);
+    return hours < 10 ? hours + " h " + String(mins).padStart(2, "0") + " min" : hours + " h";
+  }
+  return Math.floor(seconds / 86400) + " days";
+}
+
+function tickCountdowns() {
+  document.querySelectorAll("[data-due]").forEach(function (el) {
+    var due = Date.parse(el.dataset.due);
+    if (isNaN(due)) { return; }
+    var left = (due - Date.now()) / 1000;
+    el.textContent = left < 0 ? "overdue " + span(left) : span(left) + " left";
+    el.classList.remove("overdue", "soon", "ok");
+    el.classList.add(left < 0 ? "overdue" : (left < 86400 ? "soon" : "ok"));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   enhanceTicket();
   enhanceQueue();
+  setInterval(tickCountdowns, 30000);
 });
