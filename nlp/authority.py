@@ -119,12 +119,17 @@ def _stem(domain: str) -> str:
     return domain[: -len(suffix) - 1] if suffix and domain.endswith("." + suffix) else domain
 
 
+@lru_cache(maxsize=8)
+def _target_keys(curated: frozenset[str]) -> list[tuple[str, set[str]]]:
+    return [(t, {skeleton(t), skeleton(_stem(t)), skeleton(t.rsplit(".", 1)[0])}) for t in sorted(curated)]
+
+
 def lookalike_of(domain: str, curated: set[str]) -> str | None:
     """The curated authority domain that ``domain`` imitates, or None."""
     if not domain or any(under(domain, d) for d in curated):
         return None
     keys = {skeleton(domain), skeleton(_stem(domain))}
-    targets = [(t, {skeleton(t), skeleton(_stem(t)), skeleton(t.rsplit(".", 1)[0])}) for t in sorted(curated)]
+    targets = _target_keys(frozenset(curated))
     for target, tkeys in targets:  # exact imitation first: it names the target unambiguously
         if any(len(t) >= 5 and t in keys for t in tkeys):
             return target

@@ -27,19 +27,8 @@ def language_detector(resources: dict[str, Any]) -> Any:
         from lingua import IsoCode639_1, LanguageDetectorBuilder
 
         codes = [getattr(IsoCode639_1, c.upper()) for c in language_settings()["languages"]]
-        resources["lingua"] = (
-            LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
-        )
+        resources["lingua"] = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
     return resources["lingua"]
-
-
-def blank_tokenizer(resources: dict[str, Any]) -> Any:
-    """A blank multilingual spaCy pipeline: tokenizer only, for phrase matching."""
-    if "spacy_blank" not in resources:
-        import spacy
-
-        resources["spacy_blank"] = spacy.blank("xx")
-    return resources["spacy_blank"]
 
 
 def ner_models(resources: dict[str, Any], enabled: bool) -> dict[str, Any]:

@@ -37,12 +37,12 @@ class Component:
         text = text[:5000]  # plenty for a language decision, bounded cost
         if not text.strip():
             return
-        lang = self.detector.detect_language_of(text)
-        if lang is None:
+        values = self.detector.compute_language_confidence_values(text)
+        if not values or values[0].value <= 0:
             log.info("language undecided")
             return
+        lang, confidence = values[0].language, float(values[0].value)
         code = lang.iso_code_639_1.name.lower()
-        confidence = float(self.detector.compute_language_confidence(text, lang))
         doc.result.language = code
         doc.result.confidence["language"] = round(confidence, 3)
         sample = text[:80]
