@@ -75,12 +75,16 @@ def build_views(
             if found is None:
                 continue
             source, start, end = found
-            anchor = f"ev-{name}-{i}"
-            spans.setdefault(source, []).append((start, end, name, anchor))
-            anchors.setdefault(name, []).append(anchor)
+            spans.setdefault(source, []).append((start, end, name, f"ev-{name}-{i}"))
     ordered = sorted(texts, key=lambda s: SOURCE_ORDER.index(s) if s in SOURCE_ORDER else 99)
     views = [SourceView(source, _segments(texts[source], spans.get(source, []))) for source in ordered]
-    return [v for v in views if any(seg.text.strip() for seg in v.segments)], anchors
+    views = [v for v in views if any(seg.text.strip() for seg in v.segments)]
+    # only spans that made it into the page get an anchor (an overlapping one was dropped)
+    for view in views:
+        for seg in view.segments:
+            if seg.field and seg.anchor:
+                anchors.setdefault(seg.field, []).append(seg.anchor)
+    return views, anchors
 
 
 def _segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[Segment]:
