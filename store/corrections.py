@@ -6,6 +6,7 @@ pair what the extractor said with what a reviewer decided.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -15,6 +16,8 @@ from sqlmodel import Session, select
 
 from store.audit import record
 from store.models import REQUEST_TYPES, Ticket, TicketField, utcnow
+
+log = logging.getLogger(__name__)
 
 CORRECTABLE = (
     "agency",
@@ -185,4 +188,5 @@ def apply_correction(session: Session, ticket: Ticket, name: str, raw: Any, acto
     ticket.updated_at = utcnow()
     session.add(ticket)
     record(session, "field_corrected", actor=actor, ticket_id=ticket.id, field=name, old=old, new=value)
+    log.info("ticket %s: %s corrected by %s", ticket.reference, name, actor)
     return value

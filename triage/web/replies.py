@@ -7,6 +7,7 @@ module adds the staff templates and the audit event.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -19,6 +20,7 @@ from triage.replies.msgid import new_message_id
 from triage.replies.outbox import add_outgoing
 from triage.settings import Settings
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates" / "replies"
 BODY_LIMIT = 50_000
 
@@ -91,4 +93,5 @@ def queue_reply(session: Session, settings: Settings, ticket: Ticket, template: 
         ticket_id=ticket.id,
         detail={"outbox_id": row.id, "template": template, "to": to, "message_id": row.message_id},
     )
+    log.info("ticket %s: reply %s queued by %s (outbox %s)", ticket.reference, template, actor, row.id)
     return row

@@ -6,6 +6,7 @@ Each one changes the ticket and appends an audit event with the old and new valu
 from __future__ import annotations
 
 import json
+import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 from store.audit import record
 from store.models import TICKET_STATUSES, AuditEvent, Ticket, TicketMessage, User, utcnow
 
+log = logging.getLogger(__name__)
 VERIFICATION_FILE = Path(__file__).parent / "data" / "verification.json"
 FINAL_STATUSES = ("closed", "rejected", "spam")
 NOTE_LIMIT = 20_000
@@ -42,6 +44,7 @@ def set_status(session: Session, ticket: Ticket, status: str, actor: str) -> Non
     ticket.closed_at = now if status in FINAL_STATUSES else None
     session.add(ticket)
     record(session, "status_changed", actor=actor, ticket_id=ticket.id, field="status", old=old, new=status)
+    log.info("ticket %s: status %s -> %s by %s", ticket.reference, old, status, actor)
 
 
 def assign(session: Session, ticket: Ticket, user_id: int | None, actor: str) -> None:
@@ -60,6 +63,7 @@ def assign(session: Session, ticket: Ticket, user_id: int | None, actor: str) ->
     if user_id is not None and ticket.status == "new":
         set_status(session, ticket, "in_review", actor)
     session.add(ticket)
+    log.info("ticket %s: assigned to %s by %s", ticket.reference, new_name, actor)
     record(
         session,
         "assigned",
@@ -83,6 +87,7 @@ def add_note(session: Session, ticket: Ticket, text: str, actor: str) -> TicketM
     session.add(note)
     session.flush()
     record(session, "note_added", actor=actor, ticket_id=ticket.id, detail={"message_id": note.id})
+    log.info("ticket %s: note added by %s", ticket.reference, actor)
     return note
 
 
