@@ -135,3 +135,27 @@ def test_finalize_clears_verification_for_ordinary_people(ex: Extractor) -> None
     )
     Finalize(ex.config, {})(official)
     assert official.result.sender_verified is True
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        ";;;",
+        "mx1.platform.example",
+        "mx1.platform.example; spf=",
+        "mx1.platform.example; dkim=pass header.d=",
+        "\x00\xff garbage",
+    ],
+)
+def test_malformed_authentication_results_never_raise(ex: Extractor, header: str) -> None:
+    msg = MessageInput(
+        subject="x", from_address="x@politie.nl", text="Hallo", headers=(("Authentication-Results", header),)
+    )
+    r = ex.extract(msg)
+    assert r.errors == [] and r.sender_verified is False
+
+
+def test_missing_sender_address(ex: Extractor) -> None:
+    r = ex.extract(MessageInput(subject="x", from_address="", text="Hello there"))
+    assert r.errors == [] and r.sender_verified is False

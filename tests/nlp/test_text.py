@@ -7,6 +7,8 @@ import io
 
 import docx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nlp.attachtext import read_attachments
 from nlp.components.text import Component as TextComponent
@@ -120,3 +122,14 @@ def test_html_only_message() -> None:
     doc = prepare(fixture_input("html_table_signature.eml"))
     assert "@sample_account" in doc.texts["body"]
     assert "Victoria Police" in doc.texts["signature"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.one_of(st.none(), st.text(max_size=400)),
+    html=st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("<>/=\"' abcdptrblockquote&;#x\n")), max_size=300)),
+    subject=st.text(max_size=80),
+)
+def test_text_component_never_raises(text: str | None, html: str | None, subject: str) -> None:
+    doc = prepare(MessageInput(subject=subject, text=text, html=html))
+    assert all(isinstance(v, str) and v for v in doc.texts.values())
