@@ -112,6 +112,23 @@ class Settings(BaseSettings):
     ack_rate_global: int = Field(500, description="Acknowledgments an hour in all (breaker; 0: no limit)", ge=0)
     ack_guidelines_url: str = Field("", description="Public law-enforcement guidelines linked from acknowledgments")
     ack_max_age_days: int = Field(14, description="No acknowledgment for mail older than this", ge=0)
+
+    # --- guidance for authorities (public /guidelines page, completeness notes, misdirected-mail pointers)
+    guidelines_address: str = Field(
+        "", description="Address authorities write to, shown on /guidelines (empty: from_address)"
+    )
+    guidelines_languages: list[str] = Field(
+        default_factory=list, description="Languages requests are accepted in (empty: every guidance language)"
+    )
+    emergency_phone: str = Field("", description="Phone for emergencies (danger to life), shown in guidance")
+    support_url: str = Field("", description="In-app/user support channel that misdirected user mail is pointed to")
+    press_address: str = Field("", description="Press office address that press questions are pointed to")
+    ack_completeness: bool = Field(
+        True, description="Acknowledgments to verified authorities list missing request elements"
+    )
+    misdirected_pointers: bool = Field(
+        False, description="Answer clearly misdirected mail with a pointer to the right channel instead of an ack"
+    )
     max_message_bytes: int = Field(
         50 * 1024 * 1024, description="Larger messages are archived; only their headers are parsed", gt=0
     )
