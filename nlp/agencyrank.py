@@ -29,6 +29,9 @@ SOURCE_WEIGHT = {
 LETTERHEAD_CHARS = 160
 LETTERHEAD_WEIGHT = 2.5
 FIRST_PERSON_WEIGHT = 2.5
+SIGN_OFF_CHARS = 250  # a short line this close to the end of the body reads like a sign-off
+SIGN_OFF_WEIGHT = 2.5
+SIGN_OFF_MAX_WORDS = 8
 THIRD_PARTY_FACTOR = 0.3
 ACRONYM_FACTOR = 0.8
 DOMAIN_BONUS = 3.0
@@ -84,6 +87,8 @@ def mention_weight(source: str, text: str, m: Mention) -> tuple[float, str]:
     weight, rule = SOURCE_WEIGHT.get(source, 1.0), source
     if source == "body" and m.start < LETTERHEAD_CHARS:
         weight, rule = max(weight, LETTERHEAD_WEIGHT), "letterhead"
+    if source == "body" and m.start > len(text) - SIGN_OFF_CHARS and _line_words(text, m) <= SIGN_OFF_MAX_WORDS:
+        weight, rule = max(weight, SIGN_OFF_WEIGHT), "sign_off"
     if source in ("body", "subject") and cues.first_person.search(before):
         weight, rule = max(weight, FIRST_PERSON_WEIGHT), "first_person"
     if cues.third_party.search(before[-40:]) or cues.third_party_after.match(after.strip()):
@@ -91,6 +96,12 @@ def mention_weight(source: str, text: str, m: Mention) -> tuple[float, str]:
     if m.acronym:
         weight *= ACRONYM_FACTOR
     return weight, rule
+
+
+def _line_words(text: str, m: Mention) -> int:
+    start = text.rfind("\n", 0, m.start) + 1
+    end = text.find("\n", m.end)
+    return len(text[start : end if end >= 0 else len(text)].split())
 
 
 def tld_country(domain: str) -> str | None:

@@ -41,9 +41,18 @@ class Component:
         if domain and not is_freemail(domain):
             country = domain_country(domain)
             if country and (official or doc.result.agency):
-                self._set(doc, country, domain_region(domain), 0.7, Evidence(domain, "sender_domain", rule="domain"))
+                region = domain_region(domain) or self._signature_region(doc, country)
+                self._set(doc, country, region, 0.7, Evidence(domain, "sender_domain", rule="domain"))
                 return
         self._from_text(doc)
+
+    @staticmethod
+    def _signature_region(doc: Doc, country: str) -> str | None:
+        """Region of an agency the gazetteer does not know, from its signature address."""
+        if doc.result.agency is None:
+            return None
+        regions = {p.region for p in places_in(doc.texts.get("signature", "")) if p.region and p.country == country}
+        return regions.pop() if len(regions) == 1 else None
 
     def _from_text(self, doc: Doc) -> None:
         sig = doc.texts.get("signature", "")

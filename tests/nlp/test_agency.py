@@ -133,3 +133,11 @@ def test_private_person_has_no_agency(ex: Extractor) -> None:
         mail("Someone hacked my account, the police told me to contact you.\n\nThanks,\nTom", sender="tom@hotmail.com")
     )
     assert r.agency is None
+
+
+def test_sign_off_line_at_end_of_body_counts(ex: Extractor) -> None:
+    body = (
+        "Please preserve all data of the account @x for 90 days pursuant to the relevant law.\n"
+        "D. Example, Hampshire Constabulary"
+    )
+    assert ex.extract(mail(body)).agency == "Hampshire and Isle of Wight Constabulary"

@@ -61,3 +61,12 @@ def test_places_laws_and_phones() -> None:
     assert law_country("ai sensi dell'art. 132 D.Lgs. 196/2003")[0] == "IT"  # type: ignore[index]
     assert law_country("nothing legal here") is None
     assert [p.country for p in phone_countries("Tel: +44 7700 900618")] == ["GB"]
+
+
+def test_unknown_local_agency_region_from_signature_address(ex: Extractor) -> None:
+    body = (
+        "We request subscriber records for @x.\n\nSincerely,\nDet. P. Example\nMaple Grove Police Department\n"
+        "12800 Arbor Lakes Pkwy, Maple Grove, MN 55369\n"
+    )
+    r = ex.extract(mail(body, sender="p.example@maplegrovemn.gov"))
+    assert (r.country, r.region) == ("US", "US-MN")
