@@ -23,6 +23,7 @@ RULE_SOURCES = ("subject", "body", "attachment")
 MODEL_WEIGHT = 2.5  # a confident classifier (p ~ 1) is worth a strong phrase, not a citation
 RULE_CAP = 5.0  # many phrases of one type do not outvote a citation of another without limit
 NO_AUTHORITY_BOOST = 1.0  # nobody named an agency: more likely not a law-enforcement request
+EMERGENCY_BOOST = 3.5  # danger to life stated in the sender's own words outweighs the legal form used
 NOT_EMERGENCY_TYPES = {"inquiry", "not_law_enforcement"}
 
 
@@ -96,7 +97,7 @@ class Component:
         for label, hits in rule_hits.items():
             scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
         if emergency_hits and "content_removal" not in rule_hits:
-            scores["emergency_disclosure"] += 2.0
+            scores["emergency_disclosure"] += EMERGENCY_BOOST
         if doc.result.agency is None and doc.result.sender_verified is not True:
             scores["not_law_enforcement"] += NO_AUTHORITY_BOOST
         return scores
