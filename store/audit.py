@@ -1,7 +1,9 @@
 """Audit events as a hash chain: each row stores the hash of the previous one.
 
-Appending takes the last row's hash under the same transaction; ``verify_chain`` recomputes
-every hash so an edited or deleted row is detected.
+Appends are serialized so that concurrent writers (daemon, web UI, replicas) never fork the
+chain: on PostgreSQL a transaction-level advisory lock, on SQLite the database write lock that
+the insert itself takes; the predecessor is read only after our row is inserted.
+``verify_chain`` recomputes every hash so an edited or deleted row is detected.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from store.models import AuditEvent, utcnow
+
+AUDIT_LOCK_KEY = 0x7A7D17  # advisory lock id reserved for the audit chain
 
 
 def _digest(ev: AuditEvent) -> str:
@@ -45,7 +50,8 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain (flushed, committed with the caller's transaction)."""
-    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
     ev = AuditEvent(
         at=utcnow(),
         actor=actor,
@@ -55,10 +61,13 @@ def record(
         old_value=old,
         new_value=new,
         detail=detail or {},
-        prev_hash=last.hash if last else "",
     )
     session.add(ev)
-    session.flush()  # assigns the id, which is part of the hash
+    session.flush()  # assigns the id (part of the hash) and, on SQLite, takes the write lock
+    prev = session.exec(
+        select(AuditEvent.hash).where(col(AuditEvent.id) < ev.id).order_by(col(AuditEvent.id).desc()).limit(1)
+    ).first()
+    ev.prev_hash = prev or ""
     ev.hash = _digest(ev)
     session.add(ev)
     session.flush()

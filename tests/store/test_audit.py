@@ -2,6 +2,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from store.audit import record, verify_chain
+from store.models import AuditEvent
 
 
 def test_chain_detects_edit_and_delete(engine) -> None:
@@ -17,3 +18,42 @@ def test_chain_detects_edit_and_delete(engine) -> None:
         s.execute(text("DELETE FROM audit_event WHERE id=4"))
         s.commit()
         assert [p.event_id for p in verify_chain(s)] == [5]
+
+
+def _concurrent_appends(url: str, writers: int = 4, each: int = 15) -> list:
+    import threading
+
+    from store.db import make_engine
+
+    engine = make_engine(url)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(each):
+                with Session(engine) as s:
+                    record(s, "concurrent", actor=f"w{n}", new=i)
+                    s.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with Session(engine) as s:
+        problems = verify_chain(s)
+        count = len(s.exec(__import__("sqlmodel").select(AuditEvent)).all())
+    engine.dispose()
+    assert count == writers * each
+    return problems
+
+
+def test_concurrent_writers_never_fork_the_chain_sqlite(db_url: str) -> None:
+    assert _concurrent_appends(db_url) == []
+
+
+def test_concurrent_writers_never_fork_the_chain_postgres(pg_url: str) -> None:
+    assert _concurrent_appends(pg_url) == []
