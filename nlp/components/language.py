@@ -31,6 +31,7 @@ class Component:
         self.config = config
         self.detector = language_detector(resources)
         self.min_words = int(language_settings()["min_body_words"])
+        self.report_as: dict[str, str] = language_settings().get("report_as", {})
 
     def __call__(self, doc: Doc) -> None:
         source, text = text_to_judge(doc, self.min_words)
@@ -43,6 +44,7 @@ class Component:
             return
         lang, confidence = values[0].language, float(values[0].value)
         code = lang.iso_code_639_1.name.lower()
+        code = self.report_as.get(code, code)
         doc.result.language = code
         doc.result.confidence["language"] = round(confidence, 3)
         sample = text[:80]
