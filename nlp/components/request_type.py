@@ -47,6 +47,8 @@ class Component:
         emergency_hits = self._emergency_hits(doc)
         scores = self._combine(doc, rule_hits, model, emergency_hits)
         best = max(scores, key=lambda k: scores[k])
+        if emergency_hits and best == "data_disclosure":
+            best = "emergency_disclosure"  # a request for data because of danger to life is an emergency request
         result = doc.result
         result.request_type = best
         total = sum(max(v, 0.0) for v in scores.values()) or 1.0
@@ -96,9 +98,10 @@ class Component:
         scores = {label: MODEL_WEIGHT * model.get(label, 0.0) for label in LABELS}
         for label, hits in rule_hits.items():
             scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
-        if emergency_hits and "content_removal" not in rule_hits:
+        no_authority = doc.result.agency is None and doc.result.sender_verified is not True
+        if emergency_hits and "content_removal" not in rule_hits and not no_authority:
             scores["emergency_disclosure"] += EMERGENCY_BOOST
-        if doc.result.agency is None and doc.result.sender_verified is not True:
+        if no_authority:
             scores["not_law_enforcement"] += NO_AUTHORITY_BOOST
         return scores
 
