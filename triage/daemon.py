@@ -27,6 +27,7 @@ from triage.mailbox import Source, SourceError, make_source
 from triage.mailbox.base import Fetched
 from triage.metrics import Metrics
 from triage.pipeline import Outcome, PipelineContext, archive_fetched, process_raw
+from triage.pipeline.page import page_repeats
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -139,7 +140,8 @@ class Daemon:
         return self.processed - before
 
     def deliver(self) -> int:
-        """Send what the outbox has due; never raises."""
+        """Repeat due pages, then send what the outbox has due; never raises."""
+        page_repeats(self.ctx)
         sent = 0
         try:
             while True:

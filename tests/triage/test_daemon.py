@@ -163,3 +163,22 @@ def test_uidvalidity_change_rescans_without_duplicates(
     assert len(inbound(engine)) == 3
     assert len(tickets(engine)) == 2  # same Message-ID re-sent joins its ticket
     assert len(smtp_server.messages) == acks_before  # nothing acknowledged twice
+
+
+def test_emergency_pages_on_call_once(
+    settings: Settings, engine: Engine, dovecot: DovecotServer, smtp_server: SmtpServer
+) -> None:
+    from pathlib import Path
+
+    import triage
+
+    sample = Path(triage.__file__).parent / "demo" / "maildir" / "new" / "0103.demo-emergency-en.eml"
+    s = server_settings(settings, dovecot, smtp_server, oncall_email="oncall@platform.example")
+    dovecot.append(sample.read_bytes().replace(b"\n", b"\r\n"))
+    run_once(s)
+    run_once(s)
+    [ticket] = tickets(engine)
+    assert ticket.emergency and ticket.paged_at is not None
+    pages = [m for m in smtp_server.wait_for(2) if m.rcpt_tos == ["oncall@platform.example"]]
+    assert len(pages) == 1 and ticket.reference in pages[0].message["Subject"]
+    assert "quiet.harbour" not in pages[0].data.decode()  # a page never carries the target

@@ -25,6 +25,7 @@ from triage.pipeline.ack import acknowledge
 from triage.pipeline.context import PipelineContext
 from triage.pipeline.file import apply_extraction, flag_for_review, inbound_message
 from triage.pipeline.headers import header_block
+from triage.pipeline.page import page_if_needed
 from triage.pipeline.thread import find_thread
 from triage.replies import rules
 
@@ -160,6 +161,8 @@ def process_raw(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Outcome:
             fresh = session.get(RawMessage, row.id)
             assert fresh is not None
             outcome = fallback_step(session, ctx, fresh, parsed, error)
+    if outcome.mail_class == "human":
+        page_if_needed(ctx, outcome.reference)
     log.info(
         "message %s -> %s%s [%s]: %s", parsed.message_id or "(no message-id)", outcome.reference,
         " (new)" if outcome.new_ticket else " (thread)", outcome.mail_class, outcome.decision,
