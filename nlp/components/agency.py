@@ -90,6 +90,7 @@ class Component:
             name, start, end = unit
             doc.result.agency = name
             doc.result.confidence["agency"] = 0.4
+            doc.cache["agency_weak"] = True
             doc.result.add_evidence("agency", Evidence(name, "signature", start, end, rule="signature_unit"))
             log.info("agency %r from signature (not in gazetteer)", name)
             return

@@ -3,8 +3,8 @@
 An ordinary person writing about something that is not a law-enforcement matter has no
 "sender verification" (SCHEMA.md: null): `sender` ran before `request_type` knew that, so
 ``sender_verified`` is set back to None here unless the sender is an authority domain.
-(Agency and jurisdiction need no fix-up: they are only set for named agencies or
-authority domains.)
+An agency guessed from a signature line the gazetteer does not know is dropped as well
+(with its jurisdiction): for a private person it is their employer, not a requester.
 """
 
 from __future__ import annotations
@@ -30,3 +30,8 @@ class Component:
         log.info("not a law-enforcement matter from a non-authority sender: sender_verified is not applicable")
         r.sender_verified = None
         r.confidence.pop("sender_verified", None)
+        if doc.cache.get("agency_weak"):
+            log.info("weak agency guess %r dropped for a not-law-enforcement message", r.agency)
+            r.agency = r.country = r.region = None
+            for key in ("agency", "country", "region"):
+                r.confidence.pop(key, None)

@@ -159,3 +159,12 @@ def test_malformed_authentication_results_never_raise(ex: Extractor, header: str
 def test_missing_sender_address(ex: Extractor) -> None:
     r = ex.extract(MessageInput(subject="x", from_address="", text="Hello there"))
     assert r.errors == [] and r.sender_verified is False
+
+
+def test_finalize_drops_weak_agency_guess_for_ordinary_people(ex: Extractor) -> None:
+    from nlp.components.finalize import Component as Finalize
+
+    result = Extraction(agency="Acme Police Department Supply Co", country="US", request_type="not_law_enforcement")
+    doc = Doc(msg=MessageInput(), result=result, cache={"agency_weak": True})
+    Finalize(ex.config, {})(doc)
+    assert (doc.result.agency, doc.result.country) == (None, None)
