@@ -23,6 +23,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from triage.mailbox.base import Fetched, SourceError
+from triage.oauth import OAuthError, bearer_token, tls_context
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,21 @@ class ImapSource:
         self.capabilities: set[str] = set()
 
     def _connect(self) -> IMAPClient:
+        """Log in with XOAUTH2 when a token source is configured (read afresh each time), else a password."""
         s = self.settings
-        client = IMAPClient(s.imap_host, port=s.imap_port, ssl=s.imap_ssl, timeout=s.imap_timeout)
+        ssl_context = tls_context() if s.imap_ssl else None
+        client = IMAPClient(s.imap_host, port=s.imap_port, ssl=s.imap_ssl, ssl_context=ssl_context,
+                            timeout=s.imap_timeout)
         client.normalise_times = False
-        client.login(s.imap_user, s.imap_password.get_secret_value())
+        try:
+            token = bearer_token(s, "imap")
+        except OAuthError as exc:
+            client.shutdown()
+            raise SourceError(str(exc)) from None
+        if token is not None:
+            client.oauth2_login(s.imap_user, token)
+        else:
+            client.login(s.imap_user, s.imap_password.get_secret_value())
         return client
 
     def _guard(self, fn: Callable[[], T]) -> T:
