@@ -1,17 +1,66 @@
-"""Pipeline component `deadline` (placeholder until implemented)."""
+"""Pipeline component `deadline`: the response date the sender sets, and the statutory clock.
+
+``deadline`` comes from the sender's own words (subject, body, attachment names; never quoted
+mail). ``statutory_deadline`` comes from the request type and the instrument named (TCO removal
+one hour, EPOC ten days or eight hours, EPOC-PR 60 days, 2703(f) 90 days), counted from receipt.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from nlp.dates import DeadlineReader
 from nlp.registry import Doc, register
-from nlp.types import NlpConfig
+from nlp.spans import DATA, iter_sources, load_json
+from nlp.types import Evidence, NlpConfig
+
+log = logging.getLogger(__name__)
+SOURCES = ("subject", "body", "attachment")
 
 
 @register("deadline")
 class Component:
     def __init__(self, config: NlpConfig, resources: dict[str, Any]) -> None:
         self.config = config
+        self.reader = DeadlineReader()
+        self.clocks = [(re.compile(c["pattern"], re.IGNORECASE), c)
+                       for c in load_json(DATA / "legal" / "clocks.json")["clocks"]]
 
     def __call__(self, doc: Doc) -> None:
-        return None
+        base = doc.msg.received_at or doc.msg.date
+        self._deadline(doc, base)
+        if base is not None:
+            self._statutory(doc, base)
+
+    def _deadline(self, doc: Doc, base: datetime | None) -> None:
+        for source, text in iter_sources(doc, SOURCES):
+            found = self.reader.find(text, base, doc.result.country)
+            dated = [d for d in found if d.rule.startswith("date_cue")]
+            pick = (dated or found)[:1]
+            if pick:
+                d = pick[0]
+                doc.result.deadline = d.value
+                doc.result.add_evidence("deadline", Evidence(text=d.text, source=source, start=d.start, end=d.end,
+                                                             rule=d.rule))
+                doc.result.confidence["deadline"] = 0.8 if d.rule.startswith("date_cue") else 0.7
+                log.info("deadline %s from %r (%s)", d.value, d.text, d.rule)
+                return
+
+    def _statutory(self, doc: Doc, base: datetime) -> None:
+        rtype = doc.result.request_type
+        text = doc.main_text()
+        for rx, clock in self.clocks:
+            if rtype not in clock["types"]:
+                continue
+            m = rx.search(text)
+            if not m:
+                continue
+            delta = timedelta(hours=clock.get("hours", 0), days=clock.get("days", 0))
+            doc.result.statutory_deadline = base + delta
+            doc.result.add_evidence("statutory_deadline", Evidence(text=m.group(0), source="body", rule=clock["id"]))
+            doc.result.confidence["statutory_deadline"] = 0.9
+            log.info("statutory deadline %s (%s)", doc.result.statutory_deadline.isoformat(), clock["id"])
+            return
