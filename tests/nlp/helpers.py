@@ -19,7 +19,8 @@ def fixture_input(name: str) -> MessageInput:
 
 def part1_extractor(**config: Any) -> Extractor:
     """The extractor with only this part's components (fast, independent of the others)."""
-    ex = Extractor(NlpConfig(use_spacy=False, **config))
+    config.setdefault("use_spacy", False)
+    ex = Extractor(NlpConfig(**config))
     ex.components = [(n, c) for n, c in ex.components if n in PART1]
     return ex
 

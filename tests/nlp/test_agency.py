@@ -141,3 +141,15 @@ def test_sign_off_line_at_end_of_body_counts(ex: Extractor) -> None:
         "D. Example, Hampshire Constabulary"
     )
     assert ex.extract(mail(body)).agency == "Hampshire and Isle of Wight Constabulary"
+
+
+def test_statistical_ner_fallback_when_installed() -> None:
+    from nlp.models import ner_models
+
+    if not ner_models({}, True):
+        pytest.skip("no spaCy pipeline installed")
+    ex = part1_extractor(use_spacy=True)
+    body = "We request subscriber records for @x.\n\nSincerely,\nOfficer P. Example\nMaple Grove Police Department\n"
+    r = ex.extract(mail(body, sender="p@maplegrove-example.org"))
+    assert r.agency is not None and "Maple Grove Police Department" in r.agency
+    assert r.evidence["agency"][0].rule == "signature_unit"
