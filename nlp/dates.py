@@ -65,13 +65,15 @@ class DeadlineReader:
         out: list[Deadline] = []
         for rx, row in self.date_cues:
             for cue in rx.finditer(text):
-                pos = self.filler.match(text, cue.end()).end()
+                filler = self.filler.match(text, cue.end())
+                pos = filler.end() if filler else cue.end()
                 m = self.date.match(text, pos)
                 if not m or pos - cue.end() > 40:
                     continue
                 value = self._parse(m, base, country)
                 if value and (base is None or value >= base.date()):
-                    out.append(Deadline(value, cue.start(), m.end(), text[cue.start():m.end()], f"date_cue:{row['language']}"))
+                    said = text[cue.start():m.end()]
+                    out.append(Deadline(value, cue.start(), m.end(), said, f"date_cue:{row['language']}"))
         return out
 
     def _parse(self, m: re.Match[str], base: datetime | None, country: str | None) -> date | None:
@@ -93,7 +95,7 @@ class DeadlineReader:
         }
         if base is not None:
             settings["RELATIVE_BASE"] = base.replace(tzinfo=None)
-        parsed = dateparser.parse(text.rstrip("."), languages=LANGUAGES, settings=settings)  # type: ignore[arg-type]
+        parsed = dateparser.parse(text.rstrip("."), languages=LANGUAGES, settings=settings)
         return parsed.date() if parsed else None
 
     def _durations(self, text: str, base: datetime) -> list[Deadline]:

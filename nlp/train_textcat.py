@@ -39,7 +39,7 @@ def build_pipeline() -> Any:
             "length": 2**16,
         }
     }
-    textcat = nlp.add_pipe("textcat", config=config)
+    textcat: Any = nlp.add_pipe("textcat", config=config)
     for label in LABELS:
         textcat.add_label(label)
     return nlp
