@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from store.models import Ticket
+from triage.guidance.misdirected import pointer_kind
+from triage.guidance.pointer import queue_pointer
 from triage.parse import ParsedMail
 from triage.replies import outbox, policy
 from triage.settings import Settings
@@ -22,10 +24,16 @@ def acknowledge(
     language: str | None,
 ) -> str:
     """Queue an acknowledgment or record the decision not to send; returns the decision in words."""
+    # misdirected mail (issue 8): a pointer instead of the ack, under the same rules; its own sender check
+    pointer = pointer_kind(settings, parsed, request_type=ticket.request_type, sender_verified=sender_verified,
+                           signals=ticket.signals or []) if new_ticket and mail_class == "human" else None
     decision = policy.decide_ack(
         session, settings, parsed, ticket, new_ticket=new_ticket, mail_class=mail_class,
-        sender_verified=sender_verified,
+        sender_verified=True if pointer else sender_verified,
     )
+    if decision.send and pointer:
+        row = queue_pointer(session, settings, parsed, ticket, pointer, language)
+        return f"pointer ({pointer}) queued {row.message_id}"
     if decision.send:
         row = outbox.queue_ack(session, settings, parsed, ticket, language)
         return f"ack queued {row.message_id}"

@@ -55,8 +55,10 @@ def render(name: str, **context: Any) -> str:
     return _env().get_template(name).render(**context)
 
 
-def render_ack(settings: Settings, reference: str, received_at: datetime, language: str | None) -> tuple[str, str]:
-    """(language used, body) of an acknowledgment."""
+def render_ack(
+    settings: Settings, reference: str, received_at: datetime, language: str | None, guidance: str = ""
+) -> tuple[str, str]:
+    """(language used, body) of an acknowledgment; ``guidance`` is the missing-elements note (fixed text)."""
     lang = template_language(language)
     body = render(
         f"ack.{lang}.txt.j2",
@@ -64,6 +66,7 @@ def render_ack(settings: Settings, reference: str, received_at: datetime, langua
         reference=reference,
         received_at=utc_text(received_at),
         guidelines_url=settings.ack_guidelines_url,
+        guidance=guidance,
     )
     return lang, body
 

@@ -14,8 +14,9 @@ from sqlmodel import Session
 
 from store.audit import record
 from store.models import Outbox, Ticket, TicketMessage, utcnow
+from triage.guidance.ack import completeness_note
 from triage.parse import ParsedMail
-from triage.replies.compose import build_message, render_ack, reply_subject, threading_references
+from triage.replies.compose import build_message, render_ack, reply_subject, template_language, threading_references
 from triage.replies.msgid import new_message_id
 from triage.settings import Settings
 
@@ -75,7 +76,12 @@ def queue_ack(
     session: Session, settings: Settings, parsed: ParsedMail, ticket: Ticket, language: str | None
 ) -> Outbox:
     """Compose the acknowledgment of ``ticket`` and queue it; the caller commits with the ticket."""
-    lang, body = render_ack(settings, ticket.reference, ticket.received_at, language)
+    note_lang = template_language(language)
+    note = completeness_note(
+        settings, lang=note_lang, reference=ticket.reference, request_type=ticket.request_type,
+        completeness=ticket.completeness, emergency=ticket.emergency, sender_verified=ticket.sender_verified,
+    )
+    lang, body = render_ack(settings, ticket.reference, ticket.received_at, language, guidance=note)
     msg = build_message(
         settings,
         to=parsed.from_address,
