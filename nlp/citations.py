@@ -21,7 +21,7 @@ _LEAD_LABEL = re.compile(r"(?:P\.?V\.?|n[°º]\.?|no\.|nr\.|núm\.|num\.)(?=\s)"
 _OWN_TICKET = re.compile(r"^LE-\d{4}-\d+", re.IGNORECASE)
 _OFFENCE_CUE = re.compile(
     r"(?:offen[cs]es?|crime|charges?|violation|violat\w+|wegen|Straftat|infraction|délit|delito|reato|"
-    r"przestępstw\w*|misdrijf|crime\s+de|under)\W{0,3}(?:\w+\W+){0,6}$",
+    r"przestępstw\w*|misdrijf|crime\s+de)\W{0,3}(?:\w+\W+){0,6}$",
     re.IGNORECASE,
 )
 
@@ -75,7 +75,8 @@ class CitationFinder:
             if start < last_end:
                 continue
             last_end = end
-            if row.get("offence") or _OFFENCE_CUE.search(text[max(0, start - 80):start]):
+            before = re.split(r"[.;:]\s|\n", text[max(0, start - 80):start])[-1]  # this sentence only
+            if row.get("offence") or _OFFENCE_CUE.search(before):
                 continue
             value = text[start:end].strip().rstrip(".,;")
             value = re.sub(r"\s+", " ", value)

@@ -1,0 +1,73 @@
+"""identifiers component: case reference, legal basis, targets and non-disclosure on written cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nlp.components.identifiers import Component
+from nlp.registry import Doc
+from nlp.types import Extraction, MessageInput, NlpConfig
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
+CASES = [json.loads(line) for line in (FIXTURES / "identifier_cases.jsonl").read_text().splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def component() -> Component:
+    return Component(NlpConfig(), {})
+
+
+def make_doc(case: dict[str, Any]) -> Doc:
+    msg = MessageInput(subject=case["subject"], text=case["body"], from_address=case["from"],
+                       to=("lawenforcement@platform.example",))
+    doc = Doc(msg=msg, result=Extraction(country=case["country"]))
+    doc.texts.update({"subject": case["subject"], "body": case["body"]})
+    return doc
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_identifiers(component: Component, case: dict[str, Any]) -> None:
+    doc = make_doc(case)
+    component(doc)
+    r = doc.result
+    assert r.case_reference == case["case_reference"]
+    assert sorted(r.targets) == sorted(case["targets"])
+    assert r.non_disclosure is case["non_disclosure"]
+    for cite in case["legal_basis"]:
+        assert cite in r.legal_basis
+    for ev in r.evidence.get("targets", []) + r.evidence.get("case_reference", []):
+        assert ev.start is not None and ev.end is not None
+        assert ev.text in doc.texts[ev.source][ev.start:ev.end] or doc.texts[ev.source][ev.start:ev.end] == ev.text
+
+
+def test_offence_is_not_legal_basis(component: Component) -> None:
+    doc = make_doc(CASES[-1])
+    component(doc)
+    assert not any("StGB" in c for c in doc.result.legal_basis)
+
+
+def test_signature_phone_is_not_a_target(component: Component) -> None:
+    case = CASES[0]
+    doc = make_doc(case)
+    doc.texts["signature"] = "SA John Smith\nPhone: +1 212 555 0199"
+    component(doc)
+    assert "+12125550199" not in doc.result.targets
+
+
+def test_targets_from_quoted_original(component: Component) -> None:
+    case = {**CASES[3], "body": "Any update please?"}
+    doc = make_doc(case)
+    doc.texts["quote"] = "> Please remove t.me/quoted_channel_x/7 and review @quoted_user_y."
+    component(doc)
+    assert {"t.me/quoted_channel_x/7", "@quoted_user_y"} <= set(doc.result.targets)
+
+
+def test_garbage_does_not_raise(component: Component) -> None:
+    doc = Doc(msg=MessageInput(subject="@@@ ++++ 0000", text="\x00" * 50 + "Ref: " + "9" * 500),
+              result=Extraction(country="ZZ"))
+    component(doc)
+    assert isinstance(doc.result.targets, list)
