@@ -29,7 +29,7 @@ class TargetFinder:
         d: dict[str, Any] = load_json(DATA / "legal" / "targets.json")
         self.rx = {k: re.compile(d[k], re.IGNORECASE) for k in (
             "username", "tme", "email", "user_id", "phone_candidate", "phone_cue", "own_phone_labels",
-            "target_phone_labels")}
+            "target_phone_labels", "post_list")}
         self.own_domains = {x.lower() for x in d["own_domains"]}
         self.excluded_usernames = {x.lower() for x in d["excluded_usernames"]}
 
@@ -89,9 +89,13 @@ class TargetFinder:
     def _post_list(self, name: str, source: Source, text: str, pos: int) -> list[Found]:
         """Posts listed after a link as ``t.me/chan/203, /204 und /209``."""
         channel = name.split("/")[0]
-        if "/" not in name:
-            return []
         out: list[Found] = []
+        if "/" not in name:  # "the channel t.me/chan, in posts 14, 15 and 19"
+            m = self.rx["post_list"].match(text, pos)
+            if m:
+                for num in re.findall(r"\d+", m.group("v")):
+                    out.append(self._found(f"t.me/{channel}/{num}", source, m, "tme_post_list"))
+            return out
         while m := _MORE_POSTS.match(text, pos):
             out.append(self._found(f"t.me/{channel}/{m.group(1)}", source, m, "tme_post_list"))
             pos = m.end()
