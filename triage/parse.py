@@ -119,23 +119,32 @@ def _fill_headers(pm: ParsedMail, msg: Message, limits: ParseLimits) -> bool:
     pm.in_reply_to = msgids(pm.first("In-Reply-To"))
     pm.references = msgids(" ".join(pm.header("References")))
     pm.subject = " ".join((pm.first("Subject") or "").split())
-    _fill_addresses(pm)
+    _fill_addresses(pm, msg)
     pm.date = parse_date(pm.first("Date"))
     pm.received_at = top_received_time(pm.headers)
     pm.content_type = msg.get_content_type()
     return over
 
 
-def _fill_addresses(pm: ParsedMail) -> None:
+def _raw_values(msg: Message, name: str) -> list[str]:
+    """Header values before RFC 2047 decoding: a decoded display name may hold commas or brackets."""
+    return [str(v)[:MAX_ADDRESS_HEADER] for v in msg.get_all(name) or []]
+
+
+def _fill_addresses(pm: ParsedMail, msg: Message) -> None:
     """From, Reply-To, To, Cc; a pathological value (the parser recurses on nested comments) is dropped."""
     try:
-        name, addr = parseaddr(pm.first("From") or "")
-        pm.from_name, pm.from_address = name, addr.lower()
-        pm.reply_to = addresses(pm.header("Reply-To"))
-        pm.to = addresses(pm.header("To"))
-        pm.cc = addresses(pm.header("Cc"))
+        raw_from = _raw_values(msg, "From")
+        name, addr = parseaddr(raw_from[0] if raw_from else "")
+        pm.from_name, pm.from_address = storable(decode_value(name)), addr.lower()
+        pm.reply_to = addresses(_raw_values(msg, "Reply-To"))
+        pm.to = addresses(_raw_values(msg, "To"))
+        pm.cc = addresses(_raw_values(msg, "Cc"))
     except (RecursionError, ValueError, IndexError) as exc:
         pm.errors.append(f"unreadable address header: {type(exc).__name__}")
+
+
+MAX_ADDRESS_HEADER = 64 * 1024
 
 
 def _headers_only(raw: bytes) -> Message:

@@ -122,3 +122,13 @@ def test_pathological_address_header_keeps_the_rest(header: str) -> None:
     assert pm.subject == "still here"
     assert pm.text == "body text\r\n"
     assert "unreadable address header: RecursionError" in pm.errors
+
+
+def test_encoded_display_name_with_a_comma_keeps_the_address() -> None:
+    raw = (b"From: =?utf-8?q?Albers=2C_Jan_=28StA_K=C3=B6ln=29?= <jan.albers@sta.example.de>\n"
+           b"To: \"Desk, Legal\" <legal@platform.example>, other@platform.example\n"
+           b"Subject: x\n\nbody\n")
+    pm = parse_bytes(raw)
+    assert pm.from_address == "jan.albers@sta.example.de"
+    assert pm.from_name == "Albers, Jan (StA Köln)"
+    assert pm.to == ["legal@platform.example", "other@platform.example"]
