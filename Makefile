@@ -8,7 +8,7 @@ APT_PACKAGES := dovecot-imapd chromium
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 120
 
-.PHONY: install system-deps demo test lint typecheck unit fuzz bench container-check clean
+.PHONY: install system-deps axe demo test lint typecheck unit fuzz bench container-check clean
 
 install: $(STAMP)
 
@@ -31,6 +31,15 @@ system-deps:
 	@# the packaged dovecot service is not used: tests start their own on loopback
 	-@if command -v systemctl >/dev/null && systemctl is-active -q dovecot 2>/dev/null; then systemctl stop dovecot; fi
 
+# axe-core for the accessibility test of the public /guidelines page (test-time only, git-ignored folder).
+AXE_VERSION := 4.14.1
+AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE_JS)
+
+$(AXE_JS):
+	@command -v npm >/dev/null || { echo "npm not found: the accessibility test will be skipped"; exit 0; }
+	npm install --prefix .cache/axe --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+
 demo: install
 	$(BIN)/triage demo
 
@@ -44,7 +53,7 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
-test: install system-deps lint typecheck
+test: install system-deps axe lint typecheck
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 fuzz: install

@@ -18,6 +18,7 @@ from triage.web.render import make_templates
 from triage.web.routes.api import router as api_router
 from triage.web.routes.audit import router as audit_router
 from triage.web.routes.auth import router as auth_router
+from triage.web.routes.guidelines import router as guidelines_router
 from triage.web.routes.queue import router as queue_router
 from triage.web.routes.reports import router as reports_router
 from triage.web.routes.tickets import router as tickets_router
@@ -46,6 +47,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in (auth_router, queue_router, tickets_router, audit_router, reports_router, users_router, api_router):
         app.include_router(router)
+    app.include_router(guidelines_router)  # public guidance page for authorities (no login)
     _add_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
