@@ -39,11 +39,12 @@ class DeadlineReader:
         months = "|".join(sorted(d["months"], key=len, reverse=True))
         weekdays = "|".join(sorted(d["weekdays"], key=len, reverse=True))
         fillers = "|".join(d["fillers"])
-        self.filler = re.compile(rf"(?:[\s,:]+|(?:{fillers}|{weekdays})\b\.?)*", re.IGNORECASE)
+        clock = d["time_of_day"]
+        self.filler = re.compile(rf"(?:[\s,:]+|(?:{fillers}|{weekdays})\b\.?|{clock}(?=[\s,]))*", re.IGNORECASE)
         self.date = re.compile(
             r"(?P<iso>\d{4}-\d{2}-\d{2})\b"
             r"|(?P<num>\d{1,2})[./-](?P<num2>\d{1,2})(?:[./-](?P<year>\d{4}|\d{2}))?\b(?![./-]\d)"
-            rf"|(?P<dm>\d{{1,2}}(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|di\s+)?(?:{months})\b\.?(?:,?\s+(?:de\s+|del\s+)?\d{{4}})?)"
+            rf"|(?P<dm>\d{{1,2}}(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|di\s+|of\s+)?(?:{months})\b\.?(?:,?\s+(?:de\s+|del\s+)?\d{{4}})?)"
             rf"|(?P<md>(?:{months})\b\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)",
             re.IGNORECASE,
         )
