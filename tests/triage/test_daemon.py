@@ -182,3 +182,30 @@ def test_emergency_pages_on_call_once(
     pages = [m for m in smtp_server.wait_for(2) if m.rcpt_tos == ["oncall@platform.example"]]
     assert len(pages) == 1 and ticket.reference in pages[0].message["Subject"]
     assert "quiet.harbour" not in pages[0].data.decode()  # a page never carries the target
+
+
+def test_polling_fallback_when_the_server_lacks_idle(
+    settings: Settings, engine: Engine, dovecot: DovecotServer, smtp_server: SmtpServer
+) -> None:
+    from triage.mailbox.imap import ImapSource
+
+    class NoIdle(ImapSource):
+        def open(self) -> int | None:
+            uidvalidity = super().open()
+            self.capabilities.discard("IDLE")
+            return uidvalidity
+
+    s = server_settings(settings, dovecot, smtp_server, poll_seconds=1.0)
+    eng = make_engine(s.database_url)
+    daemon = Daemon(s, eng, source=NoIdle(s))
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.5)
+        dovecot.append(mail())
+        assert wait_until(lambda: len(tickets(engine)) == 1, timeout=30)
+        assert getattr(daemon.source, "_idling_since", None) is None  # never entered IDLE
+    finally:
+        daemon.stop.set()
+        thread.join(timeout=30)
+        eng.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -93,3 +94,20 @@ def test_connection_loss_is_a_source_error(settings: Settings, dovecot: DovecotS
     dovecot.start()
     src.open()
     src.close()
+
+
+def test_idle_is_reissued_before_idle_seconds(settings: Settings, dovecot: DovecotServer) -> None:
+    src = _source(settings, dovecot, idle_seconds=0.5)
+    src.open()
+    calls: list[float] = []
+    real_idle = src.client.idle
+
+    def counting_idle() -> object:
+        calls.append(time.monotonic())
+        return real_idle()
+
+    src.client.idle = counting_idle  # type: ignore[method-assign]
+    assert src.wait_for_mail(2.6, threading.Event()) is False
+    src.close()
+    assert len(calls) >= 3  # IDLE, DONE and IDLE again every idle_seconds
+    assert all(b - a >= 0.4 for a, b in itertools.pairwise(calls))
