@@ -18,6 +18,7 @@ from nlp.types import Evidence, Source
 _TOKEN = re.compile(r"[^\s,;()\[\]<>\"]+")
 _ABBREV = re.compile(r"^(?:[A-Z]\.){2,}[A-Z]?\.?$")
 _LEAD_LABEL = re.compile(r"(?:P\.?V\.?|n[°º]\.?|no\.|nr\.|núm\.|num\.)(?=\s)", re.IGNORECASE)
+_NOT_A_REF = re.compile(r"^(?:(?:19|20)\d{2}/\d{1,4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$")
 _OWN_TICKET = re.compile(r"^LE-\d{4}-\d+", re.IGNORECASE)
 _OFFENCE_CUE = re.compile(
     r"(?:offen[cs]es?|crime|charges?|violation|violat\w+|wegen|Straftat|infraction|délit|delito|reato|"
@@ -58,7 +59,11 @@ class CitationFinder:
                     value = text[m.start():end]
                 out.append(_cite(value, source, start, end, "case_label", float(row["weight"])))
         for rx, row in self.shapes:
+            if source not in row.get("sources", [source]):
+                continue
             for m in rx.finditer(text):
+                if _NOT_A_REF.match(m.group(0)):
+                    continue
                 out.append(_cite(m.group(0).strip(), source, m.start(), m.end(), "case_shape", float(row["weight"])))
         return [c for c in out if not _OWN_TICKET.match(c.value)]
 
