@@ -205,15 +205,16 @@ class Daemon:
                 log.error("lost the leadership of %s: stopping work until it is regained", self.source.name)
                 self.source.close()
                 connected = False
-            except (SourceError, SQLAlchemyError, OSError) as exc:
+            except Exception as exc:  # connection loss, database outage, or a bug: never exit the loop
                 self.source.close()
                 connected = False
                 failures += 1
                 if failures == 1:  # one line per incident, not per retry
                     if self.metrics:
                         self.metrics.imap_reconnect(self.source.name)
+                    expected = isinstance(exc, (SourceError, SQLAlchemyError, OSError))
                     log.warning("connection lost (%s: %s); reconnecting with backoff", type(exc).__name__,
-                                str(exc)[:300], extra={"event": "reconnect"})
+                                str(exc)[:300], exc_info=not expected, extra={"event": "reconnect"})
                 if once and failures >= ONCE_MAX_ATTEMPTS:
                     log.error("giving up after %d attempts", failures)
                     return 1
