@@ -59,7 +59,8 @@ def serve_ui(settings: Settings) -> int:
         print("review UI not installed; tickets are listed above")
         return 0
     web_serve = importlib.import_module("triage.web.serve")
-    print(f"review UI on http://{settings.web_host}:{settings.web_port}/ (Ctrl-C to stop)")
+    print(f"review UI on http://{settings.web_host}:{settings.web_port}/ (Ctrl-C to stop); "
+          "create a login with `triage user add`")
     return int(web_serve.serve(settings) or 0)
 
 
