@@ -16,7 +16,7 @@ from store.models import AuditEvent, Ticket, User
 from tests.triage.web.conftest import csrf_of
 from tests.triage.web.seed import PASSWORDS
 
-PUBLIC = {"/login", "/healthz", "/static"}
+PUBLIC = {"/login", "/healthz", "/static", "/guidelines", "/guidelines/{lang}"}  # guidelines: public by design
 
 
 def _concrete(path: str) -> str:
