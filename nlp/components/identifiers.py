@@ -71,14 +71,15 @@ class Component:
         country = doc.result.country
         region = country if country in phonenumbers.SUPPORTED_REGIONS else None
         exclude = {a.lower() for a in (doc.msg.from_address, *doc.msg.reply_to, *doc.msg.to) if a}
+        sender_domain = doc.msg.from_address.rpartition("@")[2].lower()
         ref_spans = _spans(doc.result.evidence.get("case_reference", []))
         seen: set[str] = set()
         for source, text in iter_sources(doc, OWN + QUOTED):
             blocked = ref_spans.get(source, [])
             for f in self.targets.find(source, text, region, exclude, blocked):
                 key = f.value.lower()
-                if key in seen:
-                    continue
+                if key in seen or (sender_domain and key.endswith("@" + sender_domain)):
+                    continue  # the sender's colleagues are contacts, not targets
                 seen.add(key)
                 doc.result.targets.append(f.value)
                 doc.result.add_evidence("targets", f.evidence)

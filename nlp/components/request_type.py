@@ -24,6 +24,7 @@ MODEL_WEIGHT = 2.5  # a confident classifier (p ~ 1) is worth a strong phrase, n
 RULE_CAP = 5.0  # many phrases of one type do not outvote a citation of another without limit
 NO_AUTHORITY_BOOST = 1.0  # nobody named an agency: more likely not a law-enforcement request
 EMERGENCY_BOOST = 3.5  # danger to life stated in the sender's own words outweighs the legal form used
+EMERGENCY_MIN = 2.0  # one danger-to-life cue, or two weaker ones (an offence name alone is history, not danger)
 NOT_EMERGENCY_TYPES = {"inquiry", "not_law_enforcement"}
 
 
@@ -47,7 +48,7 @@ class Component:
         emergency_hits = self._emergency_hits(doc)
         scores = self._combine(doc, rule_hits, model, emergency_hits)
         best = max(scores, key=lambda k: scores[k])
-        if emergency_hits and best == "data_disclosure":
+        if best == "data_disclosure" and sum(float(h.row["weight"]) for h in emergency_hits) >= EMERGENCY_MIN:
             best = "emergency_disclosure"  # a request for data because of danger to life is an emergency request
         result = doc.result
         result.request_type = best
@@ -55,7 +56,8 @@ class Component:
         result.confidence["request_type"] = round(max(scores[best], 0.0) / total, 3)
         for hit in rule_hits.get(best, [])[:3]:
             result.add_evidence("request_type", _evidence(hit, "request_type_rule"))
-        result.emergency = best == "emergency_disclosure" or (bool(emergency_hits) and best not in NOT_EMERGENCY_TYPES)
+        weight = sum(float(h.row["weight"]) for h in emergency_hits)
+        result.emergency = best == "emergency_disclosure" or (weight >= EMERGENCY_MIN and best not in NOT_EMERGENCY_TYPES)
         if result.emergency:
             for hit in emergency_hits[:3]:
                 result.add_evidence("emergency", _evidence(hit, "emergency_rule"))
@@ -75,7 +77,7 @@ class Component:
         out: dict[str, list[Hit]] = defaultdict(list)
         for source, text in iter_sources(doc, RULE_SOURCES):
             for hit in find_all(self.rules, source, text):
-                if id(hit.row) in seen:
+                if id(hit.row) in seen or (float(hit.row["weight"]) < 3 and self._negated(text, hit.start)):
                     continue
                 seen.add(id(hit.row))
                 out[hit.row["type"]].append(hit)
@@ -85,13 +87,16 @@ class Component:
         hits: list[Hit] = []
         for source, text in iter_sources(doc, ("subject", "body")):
             for hit in find_all(self.emergency, source, text):
-                before = text[max(0, hit.start - self.window): hit.start]
-                before = before.rsplit(".", 1)[-1]  # a negation in the previous sentence does not count
-                if self.negation.search(before):
-                    log.debug("emergency cue %r negated by %r", hit.text, before)
+                if self._negated(text, hit.start):
+                    log.debug("emergency cue %r negated", hit.text)
                     continue
                 hits.append(hit)
         return hits
+
+    def _negated(self, text: str, start: int) -> bool:
+        """A negation shortly before, in the same clause ("this is not an emergency", "nicht zu löschen")."""
+        before = re.split(r"[.;:!?,\n]", text[max(0, start - self.window): start])[-1]
+        return bool(self.negation.search(before))
 
     def _combine(self, doc: Doc, rule_hits: dict[str, list[Hit]], model: dict[str, float],
                  emergency_hits: list[Hit]) -> dict[str, float]:
@@ -99,7 +104,8 @@ class Component:
         for label, hits in rule_hits.items():
             scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
         no_authority = doc.result.agency is None and doc.result.sender_verified is not True
-        if emergency_hits and "content_removal" not in rule_hits and not no_authority:
+        danger = sum(float(h.row["weight"]) for h in emergency_hits) >= EMERGENCY_MIN
+        if danger and "content_removal" not in rule_hits and not no_authority:
             scores["emergency_disclosure"] += EMERGENCY_BOOST
         if no_authority:
             scores["not_law_enforcement"] += NO_AUTHORITY_BOOST
