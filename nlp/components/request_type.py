@@ -57,7 +57,8 @@ class Component:
         for hit in rule_hits.get(best, [])[:3]:
             result.add_evidence("request_type", _evidence(hit, "request_type_rule"))
         weight = sum(float(h.row["weight"]) for h in emergency_hits)
-        result.emergency = best == "emergency_disclosure" or (weight >= EMERGENCY_MIN and best not in NOT_EMERGENCY_TYPES)
+        danger = weight >= EMERGENCY_MIN and best not in NOT_EMERGENCY_TYPES
+        result.emergency = best == "emergency_disclosure" or danger
         if result.emergency:
             for hit in emergency_hits[:3]:
                 result.add_evidence("emergency", _evidence(hit, "emergency_rule"))
