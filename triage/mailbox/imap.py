@@ -48,6 +48,7 @@ class ImapSource:
         self._factory = client_factory or self._connect
         self._client: IMAPClient | None = None
         self._idling_since: float | None = None
+        self._uidvalidity: int | None = None
         self.capabilities: set[str] = set()
 
     def _connect(self) -> IMAPClient:
@@ -90,7 +91,8 @@ class ImapSource:
                 log.info("created folder %s", self.settings.processed_folder)
             info = self.client.select_folder(self.folder)
             uidvalidity = info.get(b"UIDVALIDITY")
-            return int(uidvalidity) if uidvalidity is not None else None
+            self._uidvalidity = int(uidvalidity) if uidvalidity is not None else None
+            return self._uidvalidity
 
         return self._guard(_open)
 
@@ -110,8 +112,7 @@ class ImapSource:
             return sorted(u for u in found if u > after_uid)  # "n:*" always matches the last UID
 
         uids = self._guard(_search)
-        info = self._guard(lambda: self.client.folder_status(self.folder, ["UIDVALIDITY"]))
-        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidvalidity = self._uidvalidity  # fixed while the folder stays selected (a change forces a new SELECT)
         for start in range(0, len(uids), batch_size):
             chunk = uids[start : start + batch_size]
             data = self._guard(partial(self.client.fetch, chunk, ["BODY.PEEK[]", "INTERNALDATE"]))
