@@ -70,6 +70,15 @@ def test_kill_9_mid_batch_then_restart(tmp_path: Path, dovecot: DovecotServer, s
     done = subprocess.run([sys.executable, "-m", "triage", "run", "--once"], env=env, capture_output=True,
                           timeout=240)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
+    # acks the killed process had claimed stay 'sending' until its claim lease runs out
+    # (minutes); let that time pass, then the next run delivers them
+    in_flight = _count(db, "SELECT count(*) FROM outbox WHERE status='sending'")
+    if in_flight:
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE outbox SET claimed_until='2000-01-01 00:00:00.000000' WHERE status='sending'")
+        again = subprocess.run([sys.executable, "-m", "triage", "run", "--once"], env=env, capture_output=True,
+                               timeout=240)
+        assert again.returncode == 0, again.stderr.decode()[-3000:]
 
     assert _count(db, "SELECT count(*) FROM raw_message") == BACKLOG
     assert _count(db, "SELECT count(*) FROM raw_message WHERE ticket_id IS NULL") == 0
