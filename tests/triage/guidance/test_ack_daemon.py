@@ -59,13 +59,14 @@ def test_missing_elements_listed_once_in_the_senders_language(
     [complete] = [m for m in en_acks if "MPS/2026/118842" in str(m["Subject"])]
     en = guide("en")
     body = _body(incomplete)
+    ticket = by_msgid["Request for information"]
+    assert ticket.request_type == "data_disclosure" and not ticket.completeness["complete"]
     assert incomplete["Content-Language"] == "en"
     assert en["ack"]["missing_intro"] in body
     for phrase in ("no legal basis was cited", "no account identifier was found", "no case or file reference"):
         assert phrase in body
     assert en["missing"]["jurisdiction"] not in body  # GB was recognised from the police domain
     assert "A complete request for disclosure of data contains:" in body
-    ticket = by_msgid["Request for information"]
     for element in ticket.completeness["missing"]:
         assert en["missing"][element] in body
     assert body.count(en["ack"]["missing_intro"]) == 1
