@@ -5,7 +5,9 @@ from __future__ import annotations
 import email
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from store.models import Ticket
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
 from tests.triage.daemon_helpers import inbound, mail, outbox, run_once, server_settings, tickets
@@ -57,7 +59,16 @@ def test_no_answer_rules_end_to_end(
     run_once(s)
     [original] = tickets(engine)
     ack_id = email.message_from_bytes(smtp_server.wait_for(1)[0].data)["Message-ID"]
+    with Session(engine) as session:  # staff answered and now wait: automatic mail must not re-open it
+        row = session.get(Ticket, original.id)
+        assert row is not None
+        row.status = "waiting_on_authority"
+        session.add(row)
+        session.commit()
     dovecot.append(
+        mail(subject="Automatic reply: Re: Data disclosure request", sender="gone@police.example",
+             msgid="<ooo-threaded@police.example>",
+             headers={"Auto-Submitted": "auto-replied", "In-Reply-To": ack_id, "References": ack_id}),
         mail(subject="Out of office", sender="away@police.example", headers={"Auto-Submitted": "auto-replied"}),
         mail(subject="[forum] digest", sender="news@lists.example", headers={"List-Id": "<forum.lists.example>"}),
         DSN.replace("\n", "\r\n").format(ack_id=ack_id).encode(),
@@ -76,7 +87,9 @@ def test_no_answer_rules_end_to_end(
     assert "Undelivered Mail Returned to Sender" not in by_subject
     bounce = [m for m in inbound(engine) if m.message_id == "<bounce-1@mx.police.example>"]
     assert len(bounce) == 1 and bounce[0].ticket_id == original.id and bounce[0].mail_class == "bounce"
-    assert by_subject[original.subject].status == original.status
+    threaded = [m for m in inbound(engine) if m.message_id == "<ooo-threaded@police.example>"]
+    assert len(threaded) == 1 and threaded[0].ticket_id == original.id and threaded[0].mail_class == "auto_reply"
+    assert by_subject[original.subject].status == "waiting_on_authority"
     # rate limit: two acknowledgments for the busy sender, the third is recorded as suppressed
     busy = [by_subject[f"Request {i}"] for i in range(3)]
     busy_acks = [m for m in smtp_server.messages if m.rcpt_tos == ["busy@police3.example"]]
@@ -84,3 +97,9 @@ def test_no_answer_rules_end_to_end(
     assert any("rate" in r.lower() for t in busy for r in _reasons(engine, t.id))
     # nothing but the original and the two busy acks was ever sent
     assert len(smtp_server.wait_for(3)) == 3
+    # a human answer to the same ticket does re-open it for staff
+    dovecot.append(mail(subject="Re: Data disclosure request", sender="gone@police.example",
+                        headers={"In-Reply-To": ack_id, "References": ack_id}))
+    run_once(s)
+    assert {t.id: t for t in tickets(engine)}[original.id].status == "in_review"
+    assert len(smtp_server.messages) == 3
