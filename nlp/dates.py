@@ -18,7 +18,7 @@ import dateparser
 from nlp.spans import DATA, compile_rows, load_json, load_jsonl
 
 LANGUAGES = ["en", "fr", "de", "es", "it", "nl", "pl", "pt"]
-MAX_GAP = 3  # characters allowed between the filler words and the date
+MAX_FOUND = 20  # the first deadlines are the ones that count; bounds the work on hostile text
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class DeadlineReader:
         out: list[Deadline] = []
         for rx, row in self.date_cues:
             for cue in rx.finditer(text):
+                if len(out) >= MAX_FOUND:
+                    return out
                 filler = self.filler.match(text, cue.end())
                 pos = filler.end() if filler else cue.end()
                 m = self.date.match(text, pos)
@@ -103,6 +105,8 @@ class DeadlineReader:
         out: list[Deadline] = []
         for rx, row in self.duration_cues:
             for m in rx.finditer(text):
+                if len(out) >= MAX_FOUND:
+                    return out
                 n_text = m.group("n").lower()
                 n = int(n_text) if n_text.isdigit() else self.numbers.get(n_text)
                 unit = next((name for name, urx in self.units if urx.match(m.group("unit"))), None)

@@ -49,7 +49,8 @@ class TargetFinder:
             taken.append(m.span())
             if m.start() >= signoff or source == "signature" or addr in exclude_emails:
                 continue
-            if _HEADER_LINE.match(text, text.rfind("\n", 0, m.start()) + 1) or _MACHINE_ID.match(addr):
+            if _HEADER_LINE.match(text, max(text.rfind("\n", 0, m.start()) + 1, m.start() - PREFIX_CHARS)) \
+                    or _MACHINE_ID.match(addr):
                 continue
             if addr.split("@", 1)[1] in self.own_domains:
                 continue
@@ -74,7 +75,7 @@ class TargetFinder:
             if m.start() >= signoff or _overlaps(m.span("v"), taken):
                 continue
             raw = m.group("v")
-            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_start = max(text.rfind("\n", 0, m.start()) + 1, m.start() - PREFIX_CHARS)
             prefix = text[line_start:m.start()]
             international = raw.startswith(("+", "00"))
             if not international and not self.rx["phone_cue"].search(prefix):
@@ -106,6 +107,7 @@ class TargetFinder:
         return Found(value, Evidence(text=m.group(0), source=source, start=m.start(), end=m.end(), rule=rule))
 
 
+PREFIX_CHARS = 80  # how far back on the line a phone label is looked for
 _MORE_POSTS = re.compile(r"\s*(?:,|;|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bi\b|\bou\b|&)\s*/(\d{1,9})\b")
 _HEADER_LINE = re.compile(r"[>\s]*(?:from|to|cc|von|an|de|à|para|da|a|van|aan|od|do)\s?:", re.IGNORECASE)
 _MACHINE_ID = re.compile(r"^[^@]*\d{8}[^@]*@")

@@ -79,3 +79,13 @@ def test_no_message_date(component: Component) -> None:
     doc = make_doc("Please respond within 10 days.", None, "GB", "data_disclosure")
     component(doc)
     assert doc.result.deadline is None and doc.result.statutory_deadline is None
+
+
+def test_many_cues_are_bounded(component: Component) -> None:
+    import time
+
+    doc = make_doc("by 12 March 2026 bis zum 3. Mai " * 3000, datetime.fromisoformat("2026-01-01T00:00:00+00:00"), "GB")
+    started = time.monotonic()
+    component(doc)
+    assert time.monotonic() - started < 3.0
+    assert doc.result.deadline is not None and doc.result.deadline.isoformat() == "2026-03-12"

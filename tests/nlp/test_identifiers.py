@@ -71,3 +71,15 @@ def test_garbage_does_not_raise(component: Component) -> None:
               result=Extraction(country="ZZ"))
     component(doc)
     assert isinstance(doc.result.targets, list)
+
+
+@pytest.mark.parametrize("text", ["Ref: A B C D E F G H " * 5000, "+44 7700 900 123 tel " * 4000,
+                                  "t.me/abc_def/12, /13 and /14 " * 4000, "a.b@c.de, " * 8000])
+def test_hostile_text_is_fast(component: Component, text: str) -> None:
+    """Unbroken long lines must not make label or phone lookups quadratic."""
+    import time
+
+    doc = make_doc({**CASES[0], "body": text})
+    started = time.monotonic()
+    component(doc)
+    assert time.monotonic() - started < 5.0
