@@ -84,7 +84,9 @@ class CitationFinder:
             before = re.split(r"[.;:]\s|\n", text[max(0, start - 80):start])[-1]  # this sentence only
             if row.get("offence") or _OFFENCE_CUE.search(before):
                 continue
-            value = text[start:end].strip().rstrip(".,;")
+            value = text[start:end].strip().rstrip(",;")
+            if value.endswith(".") and not re.search(r"(?:\b\w\.){2,}$", value):  # keep "k.p.k.", drop a full stop
+                value = value[:-1]
             value = re.sub(r"\s+", " ", value)
             out.append(_cite(value, source, start, end, "citation", 1.0))
         return out
