@@ -106,7 +106,9 @@ class Component:
             scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
         no_authority = doc.result.agency is None and doc.result.sender_verified is not True
         danger = sum(float(h.row["weight"]) for h in emergency_hits) >= EMERGENCY_MIN
-        if danger and "content_removal" not in rule_hits and not no_authority:
+        # no agency found is weak evidence; wording of a private person or a vendor is strong
+        private = "not_law_enforcement" in rule_hits
+        if danger and "content_removal" not in rule_hits and not private:
             scores["emergency_disclosure"] += EMERGENCY_BOOST
         if no_authority:
             scores["not_law_enforcement"] += NO_AUTHORITY_BOOST
