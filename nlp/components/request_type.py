@@ -48,7 +48,7 @@ class Component:
         emergency_hits = self._emergency_hits(doc)
         scores = self._combine(doc, rule_hits, model, emergency_hits)
         best = max(scores, key=lambda k: scores[k])
-        if best == "data_disclosure" and sum(float(h.row["weight"]) for h in emergency_hits) >= EMERGENCY_MIN:
+        if best == "data_disclosure" and _weight(emergency_hits) >= EMERGENCY_MIN:
             best = "emergency_disclosure"  # a request for data because of danger to life is an emergency request
         result = doc.result
         result.request_type = best
@@ -56,7 +56,7 @@ class Component:
         result.confidence["request_type"] = round(max(scores[best], 0.0) / total, 3)
         for hit in rule_hits.get(best, [])[:3]:
             result.add_evidence("request_type", _evidence(hit, "request_type_rule"))
-        weight = sum(float(h.row["weight"]) for h in emergency_hits)
+        weight = _weight(emergency_hits)
         danger = weight >= EMERGENCY_MIN and best not in NOT_EMERGENCY_TYPES
         result.emergency = best == "emergency_disclosure" or danger
         if result.emergency:
@@ -105,7 +105,7 @@ class Component:
         for label, hits in rule_hits.items():
             scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
         no_authority = doc.result.agency is None and doc.result.sender_verified is not True
-        danger = sum(float(h.row["weight"]) for h in emergency_hits) >= EMERGENCY_MIN
+        danger = _weight(emergency_hits) >= EMERGENCY_MIN
         # no agency found is weak evidence; wording of a private person or a vendor is strong
         private = "not_law_enforcement" in rule_hits
         if danger and "content_removal" not in rule_hits and not private:
@@ -113,6 +113,11 @@ class Component:
         if no_authority:
             scores["not_law_enforcement"] += NO_AUTHORITY_BOOST
         return scores
+
+
+def _weight(hits: list[Hit]) -> float:
+    """Summed weight of the distinct rules hit: one word repeated is one cue."""
+    return sum(float(row["weight"]) for row in {id(h.row): h.row for h in hits}.values())
 
 
 def _evidence(hit: Hit, rule: str) -> Evidence:
