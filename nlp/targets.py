@@ -60,8 +60,8 @@ class TargetFinder:
                 continue
             out.append(self._found("@" + m.group("v"), source, m, "username"))
         for m in self.rx["user_id"].finditer(text):
-            if _overlaps(m.span("v"), taken) or m.start() >= signoff:
-                continue
+            if _overlaps(m.span("v"), taken) or m.start() >= signoff or source == "signature":
+                continue  # an id in the officer's signature is a badge or staff number
             out.append(self._found(m.group("v"), source, m, "user_id"))
             taken.append(m.span("v"))
         if source != "signature":

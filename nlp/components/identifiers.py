@@ -58,7 +58,7 @@ class Component:
         for source, text in iter_sources(doc, ("subject", "body", "attachment")):
             for c in self.citations.legal_basis(source, text):
                 key = c.value.lower()
-                if key in seen:
+                if key in seen or any(key in other for other in seen):
                     continue
                 seen.add(key)
                 doc.result.legal_basis.append(c.value)
@@ -74,7 +74,7 @@ class Component:
         sender_domain = doc.msg.from_address.rpartition("@")[2].lower()
         ref_spans = _spans(doc.result.evidence.get("case_reference", []))
         seen: set[str] = set()
-        for source, text in iter_sources(doc, OWN + QUOTED):
+        for source, text in iter_sources(doc, (*OWN, *QUOTED, "signature")):  # a mis-split list can land in "signature"
             blocked = ref_spans.get(source, [])
             for f in self.targets.find(source, text, region, exclude, blocked):
                 key = f.value.lower()
