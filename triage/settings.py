@@ -37,7 +37,10 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
         section = data.get("triage", data)
-        return {k: v for k, v in section.items() if not isinstance(v, dict) or k == "mailboxes"}
+        out = {k: v for k, v in section.items() if not isinstance(v, dict) or k == "mailboxes"}
+        if "mailboxes" not in out and "mailboxes" in data:  # [[mailboxes]] next to a [triage] table
+            out["mailboxes"] = data["mailboxes"]
+        return out
 
 
 class _SecretFileSource(PydanticBaseSettingsSource):
@@ -87,6 +90,12 @@ class Settings(BaseSettings):
     idle_seconds: float = Field(25 * 60, description="Re-issue IDLE after this long (< 29 min)", gt=0, le=29 * 60)
     imap_timeout: float = Field(60.0, description="Socket timeout for IMAP", gt=0)
     batch_size: int = Field(50, description="Messages fetched per batch", ge=1)
+
+    mailboxes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Several mailboxes: [[triage.mailboxes]] tables in the config file, each a name plus "
+        "IMAP/SMTP/identity overrides (see Several mailboxes); empty: one mailbox from the settings above",
+    )
 
     # --- outgoing mail
     smtp_host: str = Field("localhost", description="SMTP relay host")
@@ -189,6 +198,16 @@ class Settings(BaseSettings):
         if not v.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
         return v
+
+    @field_validator("mailboxes")
+    @classmethod
+    def _mask_mailbox_secrets(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Passwords inside mailbox tables become SecretStr so no listing or log shows them."""
+        return [
+            {k: SecretStr(str(x)) if k.endswith("password") and not isinstance(x, SecretStr) else x
+             for k, x in m.items()}
+            for m in v
+        ]
 
     @field_validator("source")
     @classmethod
