@@ -38,6 +38,7 @@ class Component:
         neg = load_json(folder / "negations.json")
         self.negation = re.compile(r"\b(?:" + "|".join(neg["negations"]) + r")\b", re.IGNORECASE)
         self.window = int(neg["window_chars"])
+        self.reply_prefix = re.compile(neg["reply_prefix"], re.IGNORECASE)
         if "textcat" not in resources:
             resources["textcat"] = TextClassifier()
         self.classifier: TextClassifier = resources["textcat"]
@@ -77,22 +78,30 @@ class Component:
         seen: set[int] = set()
         out: dict[str, list[Hit]] = defaultdict(list)
         for source, text in iter_sources(doc, RULE_SOURCES):
+            echoed = source == "subject" and self._is_reply(doc)
             for hit in find_all(self.rules, source, text):
                 if id(hit.row) in seen or (float(hit.row["weight"]) < 3 and self._negated(text, hit.start)):
                     continue
                 seen.add(id(hit.row))
+                if echoed:  # a reply's subject names the earlier request, not necessarily this one
+                    hit = Hit(hit.source, hit.start, hit.end, hit.text, {**hit.row, "weight": hit.row["weight"] / 2})
                 out[hit.row["type"]].append(hit)
         return out
 
     def _emergency_hits(self, doc: Doc) -> list[Hit]:
         hits: list[Hit] = []
         for source, text in iter_sources(doc, ("subject", "body")):
+            if source == "subject" and self._is_reply(doc):
+                continue
             for hit in find_all(self.emergency, source, text):
                 if self._negated(text, hit.start):
                     log.debug("emergency cue %r negated", hit.text)
                     continue
                 hits.append(hit)
         return hits
+
+    def _is_reply(self, doc: Doc) -> bool:
+        return bool(self.reply_prefix.match(doc.texts.get("subject", "")))
 
     def _negated(self, text: str, start: int) -> bool:
         """A negation shortly before, in the same clause ("this is not an emergency", "nicht zu löschen")."""
