@@ -21,6 +21,16 @@ log = logging.getLogger(__name__)
 SOURCES = ("subject", "body", "attachment")
 
 
+US_SUFFIXES = (".gov", ".mil", ".us")
+
+
+def _date_country(doc: Doc) -> str | None:
+    """The jurisdiction, or US when none was found but the sender writes from a US government domain."""
+    if doc.result.country:
+        return doc.result.country
+    return "US" if doc.msg.from_address.lower().endswith(US_SUFFIXES) else None
+
+
 @register("deadline")
 class Component:
     def __init__(self, config: NlpConfig, resources: dict[str, Any]) -> None:
@@ -37,7 +47,7 @@ class Component:
 
     def _deadline(self, doc: Doc, base: datetime | None) -> None:
         for source, text in iter_sources(doc, SOURCES):
-            found = self.reader.find(text, base, doc.result.country)
+            found = self.reader.find(text, base, _date_country(doc))
             dated = [d for d in found if d.rule.startswith("date_cue")]
             pick = (dated or found)[:1]
             if pick:

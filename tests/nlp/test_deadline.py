@@ -89,3 +89,12 @@ def test_many_cues_are_bounded(component: Component) -> None:
     component(doc)
     assert time.monotonic() - started < 3.0
     assert doc.result.deadline is not None and doc.result.deadline.isoformat() == "2026-03-12"
+
+
+def test_us_government_sender_reads_month_first_without_country(component: Component) -> None:
+    when = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
+    doc = Doc(msg=MessageInput(text="Produce the records by 04/06/2026.", from_address="agent@dea.gov", date=when),
+              result=Extraction())
+    doc.texts["body"] = "Produce the records by 04/06/2026."
+    component(doc)
+    assert doc.result.deadline is not None and doc.result.deadline.isoformat() == "2026-04-06"
