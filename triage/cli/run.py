@@ -1,11 +1,18 @@
-"""``triage run [--once]``: watch the mailbox (or drain it once) and deliver acknowledgments."""
+"""``triage run [--once] [--mailbox NAME]``: watch the mailbox(es) and deliver acknowledgments.
+
+Without ``[[triage.mailboxes]]`` one mailbox is watched, from the top-level settings. With
+them, this process validates the configuration, applies the migrations once and supervises
+one ``triage run --mailbox NAME`` child per mailbox (``triage.supervisor``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from store.db import make_engine
 from store.migrate import upgrade
+from triage.mailboxes import Mailbox, MailboxError, configured_mailboxes, find_mailbox, mailbox_sender
 from triage.metrics import Metrics, serve_metrics
 from triage.settings import Settings
 
@@ -13,6 +20,7 @@ from triage.settings import Settings
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the mailbox daemon")
     p.add_argument("--once", action="store_true", help="process what is there, deliver the outbox, exit")
+    p.add_argument("--mailbox", metavar="NAME", help="run only this configured mailbox (in this process)")
     p.set_defaults(func=cmd_run)
 
 
@@ -22,8 +30,11 @@ def prepare_database(settings: Settings) -> None:
         upgrade(settings.database_url)
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+def run_daemon(settings: Settings, once: bool, boxes: list[Mailbox] | None = None, box: Mailbox | None = None
+               ) -> int:
+    """One mailbox in this process: the top-level one, or ``box`` of the configured ``boxes``."""
     from triage.daemon import Daemon
+    from triage.mailbox import make_source
 
     prepare_database(settings)
     engine = make_engine(settings.database_url)
@@ -32,10 +43,33 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         metrics = Metrics(engine)
         exporter = serve_metrics(metrics, settings.metrics_port)
     try:
-        daemon = Daemon(settings, engine, metrics=metrics)
+        if box is None or boxes is None:
+            daemon = Daemon(settings, engine, metrics=metrics)
+        else:
+            source = make_source(settings)
+            source.name = box.name  # the configured name keys checkpoints, leadership and Ticket.mailbox
+            daemon = Daemon(settings, engine, source=source, sender=mailbox_sender(boxes, box, engine),
+                            metrics=metrics)
         daemon.install_signal_handlers()
-        return daemon.run(once=args.once)
+        return daemon.run(once=once)
     finally:
         if exporter is not None:
             exporter.close()
         engine.dispose()
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        boxes = configured_mailboxes(settings)
+        box = find_mailbox(boxes, args.mailbox) if args.mailbox else None
+    except MailboxError as exc:
+        print(f"triage: {exc}", file=sys.stderr)
+        return 2
+    if box is not None:
+        return run_daemon(box.settings, args.once, boxes, box)
+    if not boxes:
+        return run_daemon(settings, args.once)
+    from triage.supervisor import run_mailboxes
+
+    prepare_database(settings)
+    return run_mailboxes([b.name for b in boxes], args.once)
