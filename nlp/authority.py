@@ -74,6 +74,36 @@ def is_authority(domain: str, curated: set[str]) -> bool:
     return any(p.search(domain) for p in rules().authority_patterns)
 
 
+MIN_TLD_SWAP_LABEL = 5
+
+
+@lru_cache(maxsize=8)
+def _curated_labels(curated: frozenset[str]) -> dict[str, dict[str, str]]:
+    """Curated registered domains by their first label ('guardiacivil' -> {'guardiacivil.es': ...})."""
+    out: dict[str, dict[str, str]] = {}
+    for d in sorted(curated):
+        reg = registered_domain(d)
+        label = reg.split(".", 1)[0]
+        if len(label) >= MIN_TLD_SWAP_LABEL:
+            out.setdefault(label, {}).setdefault(reg, d)
+    return out
+
+
+def tld_swap_of(domain: str, curated: set[str]) -> str | None:
+    """The curated domain that ``domain`` copies under another top-level domain, or None.
+
+    'guardiacivil.eu' looks official to the naming patterns, but the force's domain is
+    guardiacivil.es; government suffixes and curated domains are never a swap.
+    """
+    if not domain or any(under(domain, d) for d in curated) or gov_suffix(domain) is not None:
+        return None
+    reg = registered_domain(domain)
+    known = _curated_labels(frozenset(curated)).get(reg.split(".", 1)[0], {})
+    if not known or reg in known:
+        return None
+    return next(iter(known.values()))
+
+
 def domain_country(domain: str) -> str | None:
     """Country of a domain: government suffix first, then a two-letter country TLD."""
     suffix = gov_suffix(domain)

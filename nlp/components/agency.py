@@ -3,6 +3,8 @@
 Gazetteer mentions (``data/agencies.jsonl``) ranked by position and context (see
 :mod:`nlp.agencyrank`) and by the sender's domain; then the sender-domain mapping alone;
 then statistical NER / keyword lines of the signature for agencies not in the gazetteer.
+When the sender only relays a forwarded original (a thin cover note, see the `text`
+component) written at another authority domain, that original's author is the requester.
 The chosen gazetteer entry is left in ``doc.cache["agency_entry"]`` for `jurisdiction`.
 """
 
@@ -13,7 +15,8 @@ import re
 from typing import Any
 
 from nlp.agencyrank import THRESHOLD, Candidate, load_cues, mention_weight, rank
-from nlp.domains import domain_of, sender_address
+from nlp.authority import is_authority
+from nlp.domains import domain_of, registered_domain, sender_address
 from nlp.gazetteer import Agency, fold, gazetteer
 from nlp.models import ner_models
 from nlp.registry import Doc, register
@@ -22,6 +25,8 @@ from nlp.types import Evidence, NlpConfig
 log = logging.getLogger(__name__)
 SOURCES = ("signature", "subject", "body", "attachment", "forward", "quote")
 MAX_UNIT_WORDS = 9
+FORWARD_HEADER_CHARS = 600
+EMAIL_RE = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 
 
 def collect(doc: Doc, gz: Any) -> dict[int, Candidate]:
@@ -37,6 +42,24 @@ def collect(doc: Doc, gz: Any) -> dict[int, Candidate]:
                 cand.weights.append(weight)
                 cand.evidence.append((source, m, rule))
     return cands
+
+
+def relayed_original(doc: Doc, sender_domain: str, curated: set[str]) -> tuple[str, str] | None:
+    """The forwarded original and its author's domain, when the sender only relays it.
+
+    Only a thin cover (``doc.cache["promoted"]``) over an original written at a different
+    authority domain counts: a forwarded citizen's complaint names no requester.
+    """
+    if "forward" not in doc.cache.get("promoted", []):
+        return None
+    text = doc.texts.get("forward", "")
+    m = EMAIL_RE.search(text[:FORWARD_HEADER_CHARS])
+    if m is None:
+        return None
+    domain = m.group(1).lower().rstrip(".")
+    if registered_domain(domain) == registered_domain(sender_domain) or not is_authority(domain, curated):
+        return None
+    return text, domain
 
 
 def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) -> tuple[str, int, int] | None:
@@ -72,18 +95,23 @@ class Component:
         self.config = config
         self.resources = resources
         self.gz = gazetteer(resources)
+        self.curated = self.gz.all_domains()
         ner_models(resources, config.use_spacy)  # load (or log unavailability) at start-up
 
     def __call__(self, doc: Doc) -> None:
         domain = domain_of(sender_address(doc.msg))
         domain_agencies = self.gz.for_domain(domain) if domain else []
         doc.cache["domain_agencies"] = domain_agencies
+        if self._relayed(doc, domain):
+            return
         ranked = rank(collect(doc, self.gz), domain_agencies, domain)
         if ranked and ranked[0].score >= THRESHOLD:
             self._choose(doc, ranked[0], ranked[1:])
             return
-        if len(domain_agencies) == 1:
-            self._from_domain(doc, domain_agencies[0], domain)
+        # a domain shared by a national body and its local units (police.belgium.eu) means the national body
+        owners = [a for a in domain_agencies if a.region is None]
+        if len(domain_agencies) == 1 or (len(owners) == 1 and domain_agencies[0].country):
+            self._from_domain(doc, domain_agencies[0] if len(domain_agencies) == 1 else owners[0], domain)
             return
         unit = unit_from_signature(doc, self.resources, self.config.use_spacy)
         if unit is not None:
@@ -97,6 +125,26 @@ class Component:
         log.info(
             "no agency: best candidate %s", f"{ranked[0].agency.name} ({ranked[0].score:.1f})" if ranked else "none"
         )
+
+    def _relayed(self, doc: Doc, domain: str) -> bool:
+        """Choose the author of a relayed original; False when the message is no relay."""
+        relay = relayed_original(doc, domain, self.curated)
+        if relay is None:
+            return False
+        text, origin = relay
+        cands: dict[int, Candidate] = {}
+        for m in self.gz.find(text):
+            weight, rule = mention_weight("body", text, m)
+            for aid in m.ids:
+                cand = cands.setdefault(aid, Candidate(self.gz.agencies[aid]))
+                cand.weights.append(weight)
+                cand.evidence.append(("forward", m, f"relayed_{rule}"))
+        ranked = rank(cands, self.gz.for_domain(origin), origin)
+        if not ranked or ranked[0].score < THRESHOLD:
+            return False
+        log.info("message relays an original from %s", origin)
+        self._choose(doc, ranked[0], ranked[1:])
+        return True
 
     def _choose(self, doc: Doc, best: Candidate, rest: list[Candidate]) -> None:
         doc.result.agency = best.agency.name

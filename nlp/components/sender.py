@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nlp.authority import is_authority, is_freemail, lookalike_of
+from nlp.authority import is_authority, is_freemail, lookalike_of, tld_swap_of
 from nlp.authresults import AuthResult, aligned_pass, read_auth
 from nlp.domains import domain_of, registered_domain, sender_address
 from nlp.gazetteer import fold, gazetteer
@@ -47,7 +47,13 @@ class Component:
         signals: list[Signal] = []
         official = is_authority(domain, self.curated)
         free = is_freemail(domain)
-        lookalike = None if official or free else lookalike_of(domain, self.curated)
+        if free:
+            lookalike = None
+        elif official:  # a naming pattern can be fooled by the right name under the wrong TLD
+            lookalike = tld_swap_of(domain, self.curated)
+            official = lookalike is None
+        else:
+            lookalike = lookalike_of(domain, self.curated)
         auth = read_auth(doc.msg, self.config.trusted_authserv_id)
         passed = auth.found and aligned_pass(auth, domain)
         if free:

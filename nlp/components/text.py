@@ -30,6 +30,28 @@ from nlp.types import MessageInput, NlpConfig
 CAP_ORDER = ("subject", "body", "signature", "forward", "attachment", "quote")
 
 
+MAX_TAIL_LINES = 15
+
+
+def _norm_line(line: str) -> str:
+    return " ".join(line.split()).lower()
+
+
+def html_only_tail(plain: str, converted: str) -> str:
+    """Lines after the end of the plain text that only the HTML part has.
+
+    Mail clients often render the signature (a table with name, rank, unit) in the HTML
+    alternative only; the plain part then ends at "Thank you,".
+    """
+    known = {_norm_line(line) for line in plain.splitlines() if line.strip()}
+    lines = converted.splitlines()
+    shared = [i for i, line in enumerate(lines) if line.strip() and _norm_line(line) in known]
+    if not shared:
+        return ""
+    tail = [line.strip() for line in lines[shared[-1] + 1 :] if line.strip()]
+    return "\n".join(tail) if len(tail) <= MAX_TAIL_LINES else ""
+
+
 def raw_body(msg: MessageInput) -> str:
     """The plain body, or the HTML body converted, whichever says more."""
     plain = (msg.text or "").strip()
@@ -39,7 +61,8 @@ def raw_body(msg: MessageInput) -> str:
     # some senders put a stub ("view in browser") in the plain part
     if converted and len(converted) > 3 * len(plain) + 200:
         return converted
-    return plain
+    tail = html_only_tail(plain, converted) if converted else ""
+    return f"{plain}\n{tail}" if tail else plain
 
 
 def _promote(parts: Parts, forwarded: Parts | None, documents: list[str], promoted: list[str]) -> None:

@@ -68,7 +68,7 @@ def uk() -> list[Entry]:
 
 def us() -> list[Entry]:
     out = []
-    for code, state, police, domains in table("us_states.txt"):
+    for code, state, police, domains, *ag_domains in table("us_states.txt"):
         region = f"US-{code}"
         names = split(police)
         out.append(entry(names[0], names[1:], [], "US", region, split(domains), "police"))
@@ -76,8 +76,12 @@ def us() -> list[Entry]:
             f"{state} Attorney General's Office",
             f"{state} Attorney General",
             f"{state} Office of the Attorney General",
+            f"{state} Office of Attorney General",
+            f"Office of the Attorney General of {state}",
+            f"{state} Department of Justice",  # the attorney general's department in several states
         ]
-        out.append(entry(f"Office of the {state} Attorney General", ag, [], "US", region, [], "prosecution"))
+        doms = split(ag_domains[0]) if ag_domains else []
+        out.append(entry(f"Office of the {state} Attorney General", ag, [], "US", region, doms, "prosecution"))
     for name, aliases, acr, region, domains in table("us_local.txt"):
         out.append(
             entry(name, split(aliases), split(acr), "US", region if "-" in region else None, split(domains), "police")
@@ -174,6 +178,19 @@ def italy_france_spain(sub: dict[str, Any]) -> list[Entry]:
     for city in sub["es_cities"]:
         aliases = [f"Juzgados de Instrucción de {city}"]
         out.append(entry(f"Juzgado de Instrucción de {city}", aliases, [], "ES", None, ["justicia.es"], "court"))
+    for province in sub["es_provinces"]:  # provincial offices of the national Ministerio Fiscal
+        aliases = [f"Fiscalía de {province}"]
+        out.append(entry(f"Fiscalía Provincial de {province}", aliases, [], "ES", None, ["fiscal.es"], "prosecution"))
+    return out
+
+
+def belgium(sub: dict[str, Any]) -> list[Entry]:
+    """Local police zones: municipal forces sharing the national police.belgium.eu domain."""
+    out = []
+    for z in sub["be_police_zones"]:
+        names = z["names"]
+        aliases = names[1:] + [f"{prefix} {place}" for place in z["places"] for prefix in sub["be_zone_prefixes"]]
+        out.append(entry(names[0], aliases, z.get("acronyms", []), "BE", z["region"], ["police.belgium.eu"], "police"))
     return out
 
 
@@ -213,6 +230,7 @@ def main() -> None:
         + germany(sub)
         + austria_switzerland(sub)
         + italy_france_spain(sub)
+        + belgium(sub)
         + india(sub)
         + brazil(sub)
     )
