@@ -45,7 +45,6 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check triage nlp store tests bench
-	$(BIN)/ruff format --check triage nlp store tests bench || true
 
 typecheck: install
 	$(BIN)/mypy
