@@ -16,7 +16,7 @@ from typing import Any
 
 from nlp.agencyrank import THRESHOLD, Candidate, load_cues, mention_weight, rank
 from nlp.authority import is_authority
-from nlp.domains import domain_of, registered_domain, sender_address
+from nlp.domains import domain_of, sender_address, under
 from nlp.gazetteer import Agency, fold, gazetteer
 from nlp.models import ner_models
 from nlp.registry import Doc, register
@@ -48,7 +48,8 @@ def relayed_original(doc: Doc, sender_domain: str, curated: set[str]) -> tuple[s
     """The forwarded original and its author's domain, when the sender only relays it.
 
     Only a thin cover (``doc.cache["promoted"]``) over an original written at a different
-    authority domain counts: a forwarded citizen's complaint names no requester.
+    authority domain counts (not a colleague's mailbox at the same domain): a forwarded
+    citizen's complaint names no requester.
     """
     if "forward" not in doc.cache.get("promoted", []):
         return None
@@ -57,7 +58,7 @@ def relayed_original(doc: Doc, sender_domain: str, curated: set[str]) -> tuple[s
     if m is None:
         return None
     domain = m.group(1).lower().rstrip(".")
-    if registered_domain(domain) == registered_domain(sender_domain) or not is_authority(domain, curated):
+    if under(domain, sender_domain) or under(sender_domain, domain) or not is_authority(domain, curated):
         return None
     return text, domain
 

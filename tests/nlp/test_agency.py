@@ -153,3 +153,55 @@ def test_statistical_ner_fallback_when_installed() -> None:
     r = ex.extract(mail(body, sender="p@maplegrove-example.org"))
     assert r.agency is not None and "Maple Grove Police Department" in r.agency
     assert r.evidence["agency"][0].rule == "signature_unit"
+
+
+def test_relayed_original_names_the_requester(ex: Extractor) -> None:
+    # the LKA only forwards ("Siehe unten") what the prosecutor wrote
+    r = ex.extract(fixture_input("forwarded_see_below.eml"))
+    assert r.agency == "Staatsanwaltschaft Stuttgart"
+    assert any(e.rule.startswith("relayed_") for e in r.evidence.get("agency", []))
+
+
+def test_forward_from_the_same_domain_is_no_relay(ex: Extractor) -> None:
+    body = (
+        "See below.\n\n---------- Forwarded message ----------\n"
+        "From: Colleague <colleague@met.police.uk>\nSubject: Request\n\n"
+        "Please preserve the account @example_user.\n\nRegards,\nMetropolitan Police Service"
+    )
+    r = ex.extract(mail(body, sender="officer@met.police.uk", name="Officer"))
+    assert r.agency == "Metropolitan Police Service"
+    assert not any(e.rule.startswith("relayed_") for e in r.evidence.get("agency", []))
+
+
+def test_forwarded_complaint_from_a_private_person_keeps_the_sender(ex: Extractor) -> None:
+    body = (
+        "See below.\n\n---------- Forwarded message ----------\n"
+        "From: A Victim <victim@gmail.com>\nSubject: help\n\n"
+        "I already reported this to the FBI and the Metropolitan Police Service.\n"
+    )
+    r = ex.extract(mail(body, sender="officer@psni.police.uk", name="Police Service of Northern Ireland"))
+    assert r.agency == "Police Service of Northern Ireland"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "region"),
+    [
+        ("INP X\nPolitiezone Antwerpen", "Politiezone Antwerpen", "BE-VAN"),
+        (
+            "Inspecteur X\nZone de police Bruxelles-Capitale Ixelles",
+            "Zone de police Bruxelles-Capitale Ixelles",
+            "BE-BRU",
+        ),
+        ("Fiscal delegada\nFiscalía Provincial de Sevilla", "Fiscalía Provincial de Sevilla", None),
+        ("Special Agent X\nCalifornia Department of Justice", "Office of the California Attorney General", "US-CA"),
+        ("Agent X\nPennsylvania Office of Attorney General", "Office of the Pennsylvania Attorney General", "US-PA"),
+    ],
+)
+def test_local_and_state_bodies_in_signatures(ex: Extractor, text: str, name: str, region: str | None) -> None:
+    r = ex.extract(mail(f"Please send the data.\n\nRegards,\n\n{text}\n"))
+    assert (r.agency, r.region) == (name, region)
+
+
+def test_police_belgium_domain_alone_still_means_the_federal_police(ex: Extractor) -> None:
+    r = ex.extract(mail("Please send the data.", sender="x@police.belgium.eu"))
+    assert r.agency == "Police fédérale"

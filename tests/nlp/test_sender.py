@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.authority import is_authority, is_freemail, lookalike_of
+from nlp.authority import is_authority, is_freemail, lookalike_of, tld_swap_of
 from nlp.extractor import Extractor
 from nlp.gazetteer import load_agencies
 from nlp.registry import Doc
@@ -168,3 +168,34 @@ def test_finalize_drops_weak_agency_guess_for_ordinary_people(ex: Extractor) -> 
     doc = Doc(msg=MessageInput(), result=result, cache={"agency_weak": True})
     Finalize(ex.config, {})(doc)
     assert (doc.result.agency, doc.result.country) == (None, None)
+
+
+@pytest.mark.parametrize("domain", ["co.marion.or.us", "ci.salem.or.us", "state.mn.us", "county.ramsey.mn.us"])
+def test_us_locality_domains_are_authority_domains(domain: str, curated: set[str]) -> None:
+    assert is_authority(domain, curated)
+
+
+def test_school_and_private_us_domains_are_not_authority_domains(curated: set[str]) -> None:
+    assert not is_authority("k12.or.us", curated)
+    assert not is_authority("marion-county-news.us", curated)
+
+
+def test_right_name_under_the_wrong_tld_is_a_lookalike(ex: Extractor) -> None:
+    r = ex.extract(mail("gdt@guardiacivil.eu"))  # passes its own authentication
+    assert r.sender_verified is False
+    look = next(s for s in r.signals if s.code == "lookalike_domain")
+    assert look.detail["imitates"].startswith("guardiacivil.")
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("guardiacivil.eu", "guardiacivil.es"),
+        ("sta.justiz.hamburg.de", None),  # same registered domain as a curated one
+        ("policia.gov.co", None),  # a government suffix is never a swap
+        ("guardiacivil.es", None),
+    ],
+)
+def test_tld_swap(domain: str, expected: str | None) -> None:
+    curated = {"guardiacivil.es", "polizei.hamburg.de", "policia.es"}
+    assert tld_swap_of(domain, curated) == expected

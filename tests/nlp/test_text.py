@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from nlp.attachtext import read_attachments
 from nlp.components.text import Component as TextComponent
+from nlp.components.text import html_only_tail
 from nlp.htmltext import html_to_text
 from nlp.registry import Doc
 from nlp.textsplit import split_body
@@ -133,3 +134,20 @@ def test_html_only_message() -> None:
 def test_text_component_never_raises(text: str | None, html: str | None, subject: str) -> None:
     doc = prepare(MessageInput(subject=subject, text=text, html=html))
     assert all(isinstance(v, str) and v for v in doc.texts.values())
+
+
+def test_signature_only_in_the_html_alternative_is_kept() -> None:
+    plain = "Hello,\n\nPlease tell us the status of our warrant.\n\nThank you,"
+    html = (
+        "<p>Hello,</p><p>Please tell us the status of our warrant.</p><p>Thank you,</p>"
+        "<table><tr><td>Special Agent</td><td>A. Example</td></tr>"
+        "<tr><td>Unit</td><td>eCrime Unit, California Department of Justice</td></tr></table>"
+    )
+    doc = Doc(msg=MessageInput(subject="Status", text=plain, html=html), result=Extraction())
+    TextComponent(NlpConfig(), {})(doc)
+    assert "California Department of Justice" in doc.texts["signature"] + doc.texts["body"]
+
+
+def test_html_alternative_with_nothing_more_adds_nothing() -> None:
+    assert html_only_tail("Hello,\nThanks,", "Hello,\nThanks,") == ""
+    assert html_only_tail("Hello", "Completely different newsletter") == ""
