@@ -17,6 +17,8 @@ from sqlmodel import Session, col, select
 from store.models import Outbox, Ticket, TicketMessage
 
 OPEN_STATUSES = ("new", "in_review", "waiting_on_authority", "responded")
+# Machine-generated mail filed as its own ticket; "unparsed" is not here: it may be a real request.
+AUTOMATIC_CLASSES = ("auto_reply", "bounce", "list", "spam", "loop_self")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -33,6 +35,7 @@ class QueueFilter:
     assignee_id: int | None = None
     unassigned: bool = False
     q: str | None = None
+    human_only: bool = False  # hide AUTOMATIC_CLASSES (the queue page's default)
 
     def as_params(self) -> dict[str, str]:
         """The non-empty filters as URL query parameters (so a filtered queue can be shared)."""
@@ -90,6 +93,8 @@ def _conditions(f: QueueFilter, sqlite: bool = False) -> list[ColumnElement[bool
         conds.append(col(Ticket.assignee_id) == f.assignee_id)
     if f.q and f.q.strip():
         conds.append(_search(f.q.strip(), sqlite))
+    if f.human_only:
+        conds.append(col(Ticket.mail_class).not_in(AUTOMATIC_CLASSES))
     return conds
 
 

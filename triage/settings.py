@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     web_port: int = Field(8080, description="Review UI port")
     base_url: str = Field("http://127.0.0.1:8080", description="Public URL of the review UI (links in pages)")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (enable behind HTTPS)")
+    web_metrics: bool = Field(
+        True, description="Serve unauthenticated /metrics (counts only) on the review UI port; off: 404"
+    )
 
     # --- paging
     oncall_email: str = Field("", description="Email address paged for emergencies")

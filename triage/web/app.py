@@ -9,16 +9,18 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from triage.metrics import Metrics
 from triage.settings import Settings
 from triage.web.deps import LoginRequired
 from triage.web.render import make_templates
 from triage.web.routes.api import router as api_router
 from triage.web.routes.audit import router as audit_router
 from triage.web.routes.auth import router as auth_router
+from triage.web.routes.blocklist import router as blocklist_router
 from triage.web.routes.guidelines import router as guidelines_router
+from triage.web.routes.health import router as health_router
 from triage.web.routes.queue import router as queue_router
 from triage.web.routes.reports import router as reports_router
 from triage.web.routes.tickets import router as tickets_router
@@ -43,22 +45,17 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.state.templates = make_templates()
     app.state.throttle = LoginThrottle()
+    app.state.metrics = Metrics(engine)  # database gauges; the daemon's counters stay zero here
     app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for router in (auth_router, queue_router, tickets_router, audit_router, reports_router, users_router, api_router):
+    for router in (
+        auth_router, queue_router, tickets_router, audit_router, reports_router, users_router, blocklist_router,
+        api_router,
+    ):  # fmt: skip
         app.include_router(router)
     app.include_router(guidelines_router)  # public guidance page for authorities (no login)
+    app.include_router(health_router)  # /healthz, /readyz, /metrics: no login (probes, scrapers)
     _add_handlers(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> Response:
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            log.warning("health check failed: %s", exc)
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
 
     return app
 

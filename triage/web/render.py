@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from store.models import utcnow
+from triage.web.completeness import missing_line
 from triage.web.rawmail import safe_filename
+from triage.web.signals import top_signal
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -86,6 +88,8 @@ def make_templates() -> Jinja2Templates:
         country_name=country_name,
         humanize=humanize,
         safe_filename=safe_filename,
+        missing_line=missing_line,
+        top_signal=top_signal,
     )
     env.globals.update(countdown=countdown)
     return templates

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from store.db import make_engine
 from store.migrate import upgrade
-from tests.triage.web.seed import PASSWORDS, seed
+from tests.triage.web.seed import PASSWORDS, seed, seed_review_tickets
 from triage.settings import Settings
 from triage.web.app import create_app
 
@@ -44,6 +44,12 @@ def db_url(tmp_path: Path, seeded_template: tuple[Path, dict[str, int]]) -> str:
 @pytest.fixture
 def seeded(seeded_template: tuple[Path, dict[str, int]]) -> dict[str, int]:
     return seeded_template[1]
+
+
+@pytest.fixture
+def review(engine: Engine, seeded: dict[str, int]) -> dict[str, int]:
+    """Extra tickets for the review-integration tests, in this test's own database copy."""
+    return seed_review_tickets(engine)
 
 
 @pytest.fixture

@@ -87,10 +87,19 @@ def seed_ticket(session: Any, archive: Archive, spec: dict[str, Any]) -> Ticket:
     ]
     session.add(
         TicketMessage(
-            ticket_id=ticket.id, direction="inbound", raw_message_id=row.id, message_id=parsed.message_id,
-            from_address=parsed.from_address, to_addresses=", ".join(parsed.to), subject=parsed.subject,
-            date=parsed.date, body_text=body, body_html=parsed.html, headers=[list(h) for h in parsed.headers],
-            attachments=attachments, extraction={"texts": texts},
+            ticket_id=ticket.id,
+            direction="inbound",
+            raw_message_id=row.id,
+            message_id=parsed.message_id,
+            from_address=parsed.from_address,
+            to_addresses=", ".join(parsed.to),
+            subject=parsed.subject,
+            date=parsed.date,
+            body_text=body,
+            body_html=parsed.html,
+            headers=[list(h) for h in parsed.headers],
+            attachments=attachments,
+            extraction={"texts": texts},
         )
     )
     for name, ev in spec.get("fields", {}).items():
@@ -115,6 +124,20 @@ def seed(engine: Engine, archive_dir: Path) -> dict[str, int]:
         create_user(session, "adam", PASSWORDS["adam"], "admin")
         for spec in load_specs():
             ticket = seed_ticket(session, archive, spec)
+            assert ticket.id is not None
+            ids[spec["key"]] = ticket.id
+    return ids
+
+
+def seed_review_tickets(engine: Engine) -> dict[str, int]:
+    """Tickets of ``review_tickets.jsonl`` (signals, completeness, mail classes, shared targets)."""
+    lines = (FIXTURES / "review_tickets.jsonl").read_text(encoding="utf-8").splitlines()
+    ids: dict[str, int] = {}
+    with session_scope(engine) as session:
+        for spec in (json.loads(line) for line in lines if line.strip()):
+            values = {k: v for k, v in spec.items() if k not in ("key", "received_hours_ago")}
+            received = utcnow() - timedelta(hours=spec["received_hours_ago"])
+            ticket = create_ticket(session, received_at=received, **values)
             assert ticket.id is not None
             ids[spec["key"]] = ticket.id
     return ids

@@ -20,6 +20,7 @@ def build_filter(
     assignee: str | None,
     q: str | None,
     me: int | None,
+    human_only: bool = False,
 ) -> QueueFilter:
     """``assignee`` is a user id, 'me' or 'none'; anything unknown is ignored rather than refused."""
     assignee_id: int | None = None
@@ -39,4 +40,5 @@ def build_filter(
         assignee_id=assignee_id,
         unassigned=unassigned,
         q=_clean(q),
+        human_only=human_only,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from store.queries import distinct_values, queue, urgent_open
 from triage.web.deps import DB, CurrentViewer
 from triage.web.render import page
 from triage.web.routes.filters import build_filter
+from triage.web.signals import blocked_senders
 
 router = APIRouter()
 
@@ -29,6 +31,7 @@ def queue_page(
     verified: str | None = None,
     assignee: str | None = None,
     q: str | None = None,
+    automatic: str | None = None,
     page_no: int = Query(1, alias="page", ge=1, le=100_000),
 ) -> Response:
     f = build_filter(
@@ -40,11 +43,17 @@ def queue_page(
         assignee=assignee,
         q=q,
         me=viewer.user.id,
+        human_only=automatic != "1",
     )
     result = queue(db, f, page=page_no)
+    # auto-replies, bounces and list mail are filed too, but must not bury emergencies: hidden
+    # by default, counted so the reviewer knows they are there
+    hidden = queue(db, replace(f, human_only=False), page_size=1).total - result.total if f.human_only else 0
     params = f.as_params()
     if assignee == "me":
         params["assignee"] = "me"
+    if not f.human_only:
+        params["automatic"] = "1"
     users = {u.id: u.name for u in db.exec(select(User).order_by(col(User.name)))}
     return page(
         request,
@@ -53,6 +62,8 @@ def queue_page(
             "viewer": viewer,
             "result": result,
             "urgent": urgent_open(db),
+            "hidden_automatic": hidden,
+            "blocked": blocked_senders(db, [t.sender_address for t in result.items]),
             "f": f,
             "assignee": assignee or "",
             "params": params,

@@ -18,13 +18,16 @@ from store.audit import record
 from store.corrections import CorrectionError, apply_correction
 from store.messages import messages_of_ticket
 from store.models import REQUEST_TYPES, TICKET_STATUSES, Ticket, TicketMessage, User
+from store.related import related_tickets
 from store.tickets import ack_summary, fields_of, outbox_of
 from triage.web import replies
+from triage.web.completeness import checklist
 from triage.web.deps import DB, CurrentViewer, PostingViewer, Viewer
 from triage.web.evidence import build_views, source_texts
 from triage.web.mailhtml import sanitize
 from triage.web.rawmail import attachment, raw_bytes
 from triage.web.render import page
+from triage.web.signals import signal_views, ticket_block
 from triage.web.workflow import (
     WorkflowError,
     add_note,
@@ -93,6 +96,7 @@ def render_ticket(
     users = list(db.exec(select(User).where(col(User.active)).order_by(col(User.name))))
     assignee = db.get(User, ticket.assignee_id) if ticket.assignee_id else None
     audit = ticket_audit(db, ticket.id)
+    blocked = ticket_block(db, ticket.sender_address)
     return page(
         request,
         "ticket.html",
@@ -112,6 +116,10 @@ def render_ticket(
             "statuses": TICKET_STATUSES,
             "request_types": REQUEST_TYPES,
             "audit": [(ev, describe(ev)) for ev in audit],
+            "signals": signal_views(ticket.signals or [], blocked),
+            "blocked": blocked,
+            "completeness": checklist(ticket.completeness),
+            "related": related_tickets(db, ticket),
             "checklist": verification_items(),
             "checked": verification_state(db, ticket.id),
             "reply_templates": replies.template_names(),
