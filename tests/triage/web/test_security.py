@@ -16,7 +16,8 @@ from store.models import AuditEvent, Ticket, User
 from tests.triage.web.conftest import csrf_of
 from tests.triage.web.seed import PASSWORDS
 
-PUBLIC = {"/login", "/healthz", "/static", "/guidelines", "/guidelines/{lang}"}  # guidelines: public by design
+# guidelines: public by design; /readyz and /metrics: probes and scrapers carry no session (counts only)
+PUBLIC = {"/login", "/healthz", "/readyz", "/metrics", "/static", "/guidelines", "/guidelines/{lang}"}
 
 
 def _concrete(path: str) -> str:
