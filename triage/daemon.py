@@ -52,8 +52,8 @@ class Daemon:
         self.settings = settings
         self.engine = engine
         self.source = source or make_source(settings)
-        self.ctx = PipelineContext.build(settings, engine, mailbox=self.source.name)
-        self.sender = sender or OutboxSender(settings, engine)
+        self.ctx = PipelineContext.build(settings, engine, mailbox=self.source.name, metrics=metrics)
+        self.sender = sender or OutboxSender(settings, engine, metrics=metrics)
         self.metrics = metrics
         self.leader = LeaderElector(settings, self.source.name)
         self.stop = threading.Event()
@@ -97,7 +97,8 @@ class Daemon:
             raise LeadershipLost(self.source.name)
         if self.metrics:
             self.metrics.fetched(self.source.name)
-        row = archive_fetched(self.ctx, item)
+        with self.ctx.timed("archive"):
+            row = archive_fetched(self.ctx, item)
         if row.state == "archived":
             self._count(process_raw(self.ctx, row, item.raw))
             self.processed += 1
@@ -117,7 +118,7 @@ class Daemon:
         if self.metrics is None:
             return
         if outcome.new_ticket:
-            self.metrics.ticket_filed(None)
+            self.metrics.ticket_filed(outcome.request_type)
         if outcome.decision.startswith("no ack"):
             self.metrics.acknowledgment("suppressed")
 

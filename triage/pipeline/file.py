@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from nlp.types import FIELDS, Extraction
+from nlp.types import FIELDS, Extraction, Signal
+from store.blocklist import blocked_reason
+from store.corrections import compute_due_at
 from store.models import RawMessage, Ticket, TicketMessage, utcnow
 from store.tickets import set_fields
 from triage import completeness
@@ -53,6 +55,7 @@ def apply_extraction(session: Session, ticket: Ticket, result: Extraction, *, fi
         ticket.signals = [asdict(s) for s in result.signals]
     if not fill_only or not ticket.completeness:
         ticket.completeness = completeness.check(result)
+    ticket.due_at = compute_due_at(ticket.deadline, ticket.statutory_deadline)
     values = {}
     for name in FIELDS:
         value = getattr(result, name)
@@ -70,6 +73,17 @@ def flag_for_review(ticket: Ticket, reasons: list[str]) -> None:
     ticket.needs_review = True
     known = [r for r in (ticket.review_reason or "").split("; ") if r]
     ticket.review_reason = "; ".join(dict.fromkeys([*known, *reasons]))[:10_000]
+
+
+def flag_blocked_sender(session: Session, ticket: Ticket, address: str) -> str | None:
+    """A blocked sender's mail is filed (evidence) but flagged, with a high-severity signal; returns the reason."""
+    reason = blocked_reason(session, address) if address else None
+    if reason is None:
+        return None
+    flag_for_review(ticket, [reason])
+    signals = [s for s in (ticket.signals or []) if s.get("code") != "blocked_sender"]
+    ticket.signals = [*signals, asdict(Signal("blocked_sender", reason, "high", {"address": address}))]
+    return reason
 
 
 def inbound_message(

@@ -23,7 +23,7 @@ from triage.extraction import extract_parsed
 from triage.parse import ParsedMail, parse_bytes
 from triage.pipeline.ack import acknowledge
 from triage.pipeline.context import PipelineContext
-from triage.pipeline.file import apply_extraction, flag_for_review, inbound_message
+from triage.pipeline.file import apply_extraction, flag_blocked_sender, flag_for_review, inbound_message
 from triage.pipeline.headers import header_block
 from triage.pipeline.page import page_if_needed
 from triage.pipeline.thread import find_thread
@@ -43,17 +43,18 @@ class Outcome:
     new_ticket: bool
     mail_class: str
     decision: str
+    request_type: str | None = None
 
 
 def parse_step(ctx: PipelineContext, raw: bytes) -> tuple[ParsedMail, list[str]]:
     """Parse, or only read the headers of an oversized message; returns the errors that need review."""
     limit = ctx.settings.max_message_bytes
     if len(raw) > limit:
-        parsed = parse_bytes(header_block(raw))
+        parsed = parse_bytes(header_block(raw), ctx.limits)
         parsed.text = None
         return parsed, [f"message of {len(raw)} bytes is over the {limit}-byte limit: not parsed"]
-    parsed = parse_bytes(raw)
-    problems = list(parsed.errors)
+    parsed = parse_bytes(raw, ctx.limits)
+    problems = list(parsed.errors)  # includes parsed.limit_errors: each names the limit, and flags the ticket
     body = raw[len(header_block(raw)):]
     if not (parsed.text or parsed.html or parsed.attachments) and body.strip():
         problems.append(f"no readable body: {len(body)} bytes could not be decoded (see the raw message)")
@@ -74,7 +75,7 @@ def extract_step(ctx: PipelineContext, parsed: ParsedMail, mail_class: str, prob
     return extract_parsed(ctx.extractor, parsed)
 
 
-def _received_at(row: RawMessage, parsed: ParsedMail) -> datetime:
+def received_at(row: RawMessage, parsed: ParsedMail) -> datetime:
     """INTERNALDATE is the authoritative time of receipt; SQLite hands it back naive (stored as UTC)."""
     when = row.internaldate or row.received_header_at or parsed.received_at or utcnow()
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
@@ -90,7 +91,7 @@ def file_step(
     if ticket is None:
         ticket = create_ticket(
             session,
-            received_at=_received_at(row, parsed),
+            received_at=received_at(row, parsed),
             mailbox=ctx.mailbox,
             mail_class=mail_class,
             status="spam" if mail_class == "spam" else "new",
@@ -103,6 +104,7 @@ def file_step(
     if result is not None:
         apply_extraction(session, ticket, result, fill_only=not new_ticket)
     flag_for_review(ticket, errors)
+    flag_blocked_sender(session, ticket, parsed.from_address)
     if not new_ticket and mail_class == "human" and ticket.status in REOPEN_STATUSES:
         audit.record(session, "ticket_reopened", ticket_id=ticket.id, old=ticket.status, new="in_review")
         ticket.status, ticket.closed_at = "in_review", None
@@ -122,13 +124,13 @@ def file_step(
         sender_verified=result.sender_verified if result is not None else None,
         language=(result.language if result is not None else None) or ticket.language,
     )
-    return Outcome(ticket.reference, new_ticket, mail_class, decision)
+    return Outcome(ticket.reference, new_ticket, mail_class, decision, ticket.request_type)
 
 
 def fallback_step(session: Session, ctx: PipelineContext, row: RawMessage, parsed: ParsedMail, error: str) -> Outcome:
     """A step failed unexpectedly: file the message on its own ticket for manual review, no ack."""
     ticket = create_ticket(
-        session, received_at=_received_at(row, parsed),
+        session, received_at=received_at(row, parsed),
         mailbox=ctx.mailbox, mail_class="unparsed", subject=parsed.subject[:5000],
         sender_address=parsed.from_address[:320] or None, needs_review=True, review_reason=error[:10_000],
     )
@@ -143,11 +145,15 @@ def fallback_step(session: Session, ctx: PipelineContext, row: RawMessage, parse
 
 def process_raw(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Outcome:
     """File one archived message; commits. Raises only when the database itself is unusable."""
-    parsed, problems = parse_step(ctx, raw)
+    with ctx.timed("parse"):
+        parsed, problems = parse_step(ctx, raw)
+    parsed.received_at = received_at(row, parsed)  # statutory clocks start at OUR receipt (INTERNALDATE)
     try:
-        mail_class = classify_step(ctx, parsed, problems)
-        result = extract_step(ctx, parsed, mail_class, problems)
-        with session_scope(ctx.engine) as session:
+        with ctx.timed("classify"):
+            mail_class = classify_step(ctx, parsed, problems)
+        with ctx.timed("extract"):
+            result = extract_step(ctx, parsed, mail_class, problems)
+        with ctx.timed("file"), session_scope(ctx.engine) as session:
             fresh = session.get(RawMessage, row.id)
             assert fresh is not None
             if fresh.state != "archived":  # filed by an earlier run that died before marking

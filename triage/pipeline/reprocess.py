@@ -19,7 +19,7 @@ from triage.extraction import extract_parsed
 from triage.parse import parse_bytes
 from triage.pipeline.context import PipelineContext
 from triage.pipeline.file import apply_extraction
-from triage.pipeline.process import EXTRACTED_CLASSES
+from triage.pipeline.process import EXTRACTED_CLASSES, received_at
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ def reprocess_ticket(settings: Settings, engine: Engine, reference: str) -> int 
         for index, row in enumerate(raw_of_ticket(session, ticket.id)):
             if row.mail_class not in EXTRACTED_CLASSES or row.size > settings.max_message_bytes:
                 continue
-            parsed = parse_bytes(ctx.archive.get(row.sha256))
+            parsed = parse_bytes(ctx.archive.get(row.sha256), ctx.limits)
+            parsed.received_at = received_at(row, parsed)
             result = extract_parsed(ctx.extractor, parsed)
             apply_extraction(session, ticket, result, fill_only=index > 0)
             msg = session.exec(select(TicketMessage).where(TicketMessage.raw_message_id == row.id)).first()

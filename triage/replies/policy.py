@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from store.models import Outbox, SenderBlock, SenderRate, Ticket, utcnow
+from store import blocklist
+from store.models import Outbox, SenderRate, Ticket, utcnow
 from triage.parse import ParsedMail
 from triage.replies.addresses import base_address
 from triage.replies.rules import header_no_reply_reasons
@@ -46,13 +47,6 @@ def sender_domain(address: str) -> str:
     return normalize_address(address).rpartition("@")[2]
 
 
-def _blocked(session: Session, address: str) -> SenderBlock | None:
-    """An admin block on the exact address or its domain (``domain``, ``@domain`` or ``*@domain``)."""
-    domain = sender_domain(address)
-    patterns = [address, normalize_address(address), domain, f"@{domain}", f"*@{domain}"]
-    return session.exec(select(SenderBlock).where(col(SenderBlock.pattern).in_(patterns))).first()
-
-
 def sender_gate(session: Session, settings: Settings, parsed: ParsedMail, sender_verified: bool | None) -> str | None:
     """THE authenticity gate: None lets the acknowledgment through, else the reason it may not.
 
@@ -60,7 +54,7 @@ def sender_gate(session: Session, settings: Settings, parsed: ParsedMail, sender
     acknowledgment to a forged From is backscatter, and confirms to a forger that the
     mailbox is live. Blocked senders never get one.
     """
-    block = _blocked(session, parsed.from_address)
+    block = blocklist.match(session, parsed.from_address)
     if block is not None:
         return f"sender blocked: {block.reason or block.pattern}"
     if sender_verified is not True and not settings.ack_unverified:

@@ -12,7 +12,6 @@ import logging
 import os
 import smtplib
 import socket
-import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,8 @@ from sqlmodel import Session, col, select
 from store.audit import record
 from store.db import is_postgres, session_scope
 from store.models import Outbox, Ticket, utcnow
+from triage.metrics import Metrics
+from triage.oauth import OAuthError, bearer_token, tls_context, xoauth2_response
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,12 @@ def _reply_text(code: int, msg: bytes | str) -> str:
 class OutboxSender:
     """Delivers queued Outbox rows over SMTP (or as .eml files when ``outbox_dir`` is set)."""
 
-    def __init__(self, settings: Settings, engine: Engine, worker_id: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, worker_id: str | None = None, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
+        self.metrics = metrics
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     # --- claiming
@@ -106,15 +110,18 @@ class OutboxSender:
         s = self.settings
         if s.smtp_tls == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=ssl.create_default_context()
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=tls_context()
             )
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
         smtp.ehlo()
         if s.smtp_tls == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=tls_context())
             smtp.ehlo()
-        if s.smtp_user:
+        token = bearer_token(s, "smtp")
+        if token is not None:  # XOAUTH2 (Microsoft 365, Google Workspace); the token is never logged
+            smtp.auth("XOAUTH2", lambda challenge=None: xoauth2_response(s.smtp_user, token), initial_response_ok=True)
+        elif s.smtp_user:
             smtp.login(s.smtp_user, s.smtp_password.get_secret_value())
         return smtp
 
@@ -126,6 +133,8 @@ class OutboxSender:
             smtp = self._connect()
         except smtplib.SMTPAuthenticationError as exc:
             return Attempt(False, f"auth: {_reply_text(exc.smtp_code, exc.smtp_error)}")
+        except OAuthError as exc:
+            return Attempt(False, f"auth: {exc}")
         except (OSError, smtplib.SMTPException) as exc:
             return Attempt(False, f"connect: {type(exc).__name__}: {exc}")
         try:
@@ -189,7 +198,13 @@ class OutboxSender:
                 log.info("outbox %s: attempt %d failed (%s); retry at %s", row.id, row.attempts,
                          result.response, row.next_attempt_at.isoformat())
             session.add(row)
+            self._count(row)
             return result.ok
+
+    def _count(self, row: Outbox) -> None:
+        """Acknowledgment outcomes for the metrics: each sent row, and each that finally failed."""
+        if self.metrics is not None and row.kind == "ack" and row.status in ("sent", "failed"):
+            self.metrics.acknowledgment(row.status)
 
     def _mark_sent(self, session: Session, row: Outbox, result: Attempt, now: datetime) -> None:
         row.status, row.sent_at, row.smtp_response, row.last_error = "sent", now, result.response, None
