@@ -153,6 +153,12 @@ def queue(session: Session, f: QueueFilter, page: int = 1, page_size: int = PAGE
     return QueuePage(items, int(total), page, page_size, ack_failed=_ack_failed(session, items))
 
 
+def count(session: Session, f: QueueFilter) -> int:
+    """Tickets under the filter, without fetching any."""
+    conds = _conditions(f, sqlite=session.get_bind().dialect.name == "sqlite")
+    return int(session.exec(select(func.count()).select_from(Ticket).where(*conds)).one())
+
+
 def _ack_failed(session: Session, items: list[Ticket]) -> set[int]:
     """Tickets among ``items`` whose acknowledgment could not be delivered."""
     ids = [t.id for t in items if t.id is not None]

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from store.models import REQUEST_TYPES, TICKET_STATUSES, Ticket, User
-from store.queries import distinct_values, queue, urgent_open
+from store.queries import count, distinct_values, queue, urgent_open
 from triage.web.deps import DB, CurrentViewer
 from triage.web.render import page
 from triage.web.routes.filters import build_filter
@@ -48,7 +48,7 @@ def queue_page(
     result = queue(db, f, page=page_no)
     # auto-replies, bounces and list mail are filed too, but must not bury emergencies: hidden
     # by default, counted so the reviewer knows they are there
-    hidden = queue(db, replace(f, human_only=False), page_size=1).total - result.total if f.human_only else 0
+    hidden = count(db, replace(f, human_only=False)) - result.total if f.human_only else 0
     params = f.as_params()
     if assignee == "me":
         params["assignee"] = "me"
