@@ -39,7 +39,7 @@ def test_not_ready_without_database(settings: Settings, tmp_path: Path) -> None:
         assert client.get("/healthz").status_code == 503
     empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     with TestClient(create_app(settings, empty)) as client:
-        assert client.get("/readyz").text == "not ready: database has no migration table (run triage migrate)\n"
+        assert client.get("/readyz").text == "not ready: database has no migration table (run triage db upgrade)\n"
 
 
 def test_metrics_counts_without_content(anon: TestClient, review: dict[str, int]) -> None:

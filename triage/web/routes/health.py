@@ -36,7 +36,7 @@ def not_ready_reason(engine: Engine) -> str | None:
             try:
                 applied = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
             except Exception:
-                return "database has no migration table (run triage migrate)"
+                return "database has no migration table (run triage db upgrade)"
     except Exception as exc:
         return f"database unreachable ({type(exc).__name__})"
     expected = set(current_heads(engine.url.render_as_string(hide_password=True)))
