@@ -100,3 +100,30 @@ def test_sigterm_finishes_the_message_in_hand(
         tickets = conn.execute("SELECT count(*) FROM ticket").fetchone()[0]
     assert set(states) == {"done"}, states  # nothing left half-way
     assert tickets == states["done"] == 30 - dovecot.count("INBOX")
+
+
+def test_demo_login_opens_the_review_ui(demo_env: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from store.db import make_engine
+    from triage.cli.demo import demo_login
+    from triage.settings import load_settings
+    from triage.web.app import create_app
+
+    assert main(["demo", "--no-serve"]) == 0
+    settings = load_settings()
+    name, first = demo_login(settings)
+    name, password = demo_login(settings)  # a restart issues a new password; the old one stops working
+    assert password != first
+    engine = make_engine(settings.database_url)
+    try:
+        client = TestClient(create_app(settings, engine))
+        def csrf() -> str:
+            return client.get("/login").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+        refused = client.post("/login", data={"username": name, "password": first, "csrf_token": csrf()})
+        assert "LE-" not in refused.text
+        ok = client.post("/login", data={"username": name, "password": password, "csrf_token": csrf()})
+        assert ok.status_code == 200 and "LE-2026-" in ok.text
+    finally:
+        engine.dispose()

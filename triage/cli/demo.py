@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import secrets
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from triage.mailbox.maildir import MaildirSource
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)
+DEMO_USER = "demo"
 SAMPLE_MAILDIR = Path(__file__).resolve().parent.parent / "demo" / "maildir"
 
 
@@ -59,9 +61,34 @@ def serve_ui(settings: Settings) -> int:
         print("review UI not installed; tickets are listed above")
         return 0
     web_serve = importlib.import_module("triage.web.serve")
-    print(f"review UI on http://{settings.web_host}:{settings.web_port}/ (Ctrl-C to stop); "
-          "create a login with `triage user add`")
+    name, password = demo_login(settings)
+    print(f"\nreview UI: http://{settings.web_host}:{settings.web_port}/   (Ctrl-C to stop)")
+    print(f"demo login: {name} / {password}   (an admin of this demo database only)")
     return int(web_serve.serve(settings) or 0)
+
+
+def demo_login(settings: Settings) -> tuple[str, str]:
+    """An admin account for the demo database, with a fresh random password on every start."""
+    from sqlmodel import select
+
+    from store.db import session_scope
+    from store.models import User
+    from store.users import create_user, set_password
+
+    password = secrets.token_urlsafe(9)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            user = session.exec(select(User).where(User.name == DEMO_USER)).first()
+            if user is None:
+                create_user(session, DEMO_USER, password, role="admin")
+            else:
+                set_password(session, user, password)
+                user.failed_logins, user.locked_until, user.active = 0, None, True
+                session.add(user)
+    finally:
+        engine.dispose()
+    return DEMO_USER, password
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
