@@ -143,3 +143,29 @@ def test_review_flow(page, live_url: str, seeded: dict[str, int]) -> None:  # ty
     page.goto(f"{live_url}/tickets/{seeded['unverified_de']}")
     assert page.url.endswith("/login")
     assert errors == [], "no script ran, nothing was blocked or missing"
+
+
+def test_risk_is_visible_at_a_glance(page, live_url: str, review: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """Above the fold: why the sender is not trusted and what the request lacks; badges in the queue."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(live_url + "/login")
+    page.fill("input[name=username]", "rita")
+    page.fill("input[name=password]", PASSWORDS["rita"])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    row = page.locator(f'tr[data-ticket="{review["forged"]}"]')
+    expect(row.locator(".why")).to_be_visible()
+    expect(row.locator(".badge.incomplete")).to_have_attribute("title", "missing: legal basis, date range")
+    expect(page.locator(f'tr[data-ticket="{review["bounce"]}"]')).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "queue-badges.png"), full_page=True)
+
+    page.goto(f"{live_url}/tickets/{review['forged']}")
+    alert = page.locator("#trust-alert")
+    expect(alert).to_be_in_viewport()
+    assert alert.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(185, 28, 28)"  # the red of urgency
+    expect(page.locator("#completeness .missing-summary")).to_be_in_viewport()
+    expect(page.locator("#related a.ref")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "ticket-forged.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "ticket-forged-top.png"))
