@@ -133,3 +133,41 @@ def test_tls_is_verified_by_default() -> None:
     ctx = tls_context()
     assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
     assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
+def _queued_ack(engine: Any) -> int:
+    from store.db import session_scope
+    from store.models import Outbox
+
+    with session_scope(engine) as session:
+        row = Outbox(to_address="j.doe@police.example", subject="ack", raw=b"Subject: ack\r\n\r\nreceived\r\n")
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def test_outbox_sender_logs_in_with_xoauth2(
+    xoauth2_server: tuple[Controller, _XOAuth2Handler], settings: Settings, engine: Any, tmp_path: Path
+) -> None:
+    from store.db import session_scope
+    from store.models import Outbox
+    from triage.replies.sender import OutboxSender
+
+    ctl, handler = xoauth2_server
+    (tmp_path / "tok").write_text(TOKEN + "\n")
+    s = settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": ctl.port, "smtp_tls": "none", "smtp_user": "le@platform.example",
+        "smtp_oauth2_token_file": tmp_path / "tok",
+    })
+    good = _queued_ack(engine)
+    assert OutboxSender(s, engine).deliver_due() == 1
+    assert handler.seen == [xoauth2_response("le@platform.example", TOKEN)]
+    (tmp_path / "tok").write_text("expired-token")  # re-read on the next connection
+    bad = _queued_ack(engine)
+    assert OutboxSender(s, engine).deliver_due() == 0
+    with session_scope(engine) as session:
+        assert session.get(Outbox, good).status == "sent"  # type: ignore[union-attr]
+        failed = session.get(Outbox, bad)
+        assert failed is not None and failed.status == "queued" and (failed.last_error or "").startswith("auth: ")
+        assert "expired-token" not in (failed.last_error or "")
