@@ -50,6 +50,8 @@ def test_admin_adds_and_removes_blocks(admin: Client, engine: Engine) -> None:
     again = client.post("/blocklist/remove", data={"pattern": "evil.example", "csrf_token": token})
     assert again.status_code == 422 and "is not on the blocklist" in again.text
     assert _actions(engine) == [("sender_blocked", "adam"), ("sender_unblocked", "adam")]
+    trail = client.get("/audit?action=sender_unblocked").text
+    assert "sender unblocked" in trail and "look-alike" in trail
 
 
 def test_block_sender_from_ticket(admin: Client, review: dict[str, int], engine: Engine) -> None:
