@@ -195,6 +195,9 @@ def test_forwarded_complaint_from_a_private_person_keeps_the_sender(ex: Extracto
         ("Fiscal delegada\nFiscalía Provincial de Sevilla", "Fiscalía Provincial de Sevilla", None),
         ("Special Agent X\nCalifornia Department of Justice", "Office of the California Attorney General", "US-CA"),
         ("Agent X\nPennsylvania Office of Attorney General", "Office of the Pennsylvania Attorney General", "US-PA"),
+        ("Politiassistent X\nKøbenhavns Politi", "Københavns Politi", None),
+        ("Kriminalinspektör X\nPolismyndigheten, polisregion Väst", "Polisregion Väst", None),
+        ("Commissario X\nPolizia Locale di Milano", "Polizia Locale di Milano", None),
     ],
 )
 def test_local_and_state_bodies_in_signatures(ex: Extractor, text: str, name: str, region: str | None) -> None:
@@ -205,3 +208,10 @@ def test_local_and_state_bodies_in_signatures(ex: Extractor, text: str, name: st
 def test_police_belgium_domain_alone_still_means_the_federal_police(ex: Extractor) -> None:
     r = ex.extract(mail("Please send the data.", sender="x@police.belgium.eu"))
     assert r.agency == "Police fédérale"
+
+
+def test_state_unit_outside_the_gazetteer_from_signature_and_state_domain(ex: Extractor) -> None:
+    r = ex.extract(
+        mail("Please send the data.\n\nRegards,\n\nDet. X\nNew Jersey Division of Criminal Justice\n", "x@nj.gov")
+    )
+    assert (r.agency, r.country, r.region) == ("New Jersey Division of Criminal Justice", "US", "US-NJ")

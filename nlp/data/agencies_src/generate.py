@@ -166,6 +166,8 @@ def italy_france_spain(sub: dict[str, Any]) -> list[Entry]:
             )
         )
         out.append(entry(f"Questura di {city}", [], [], "IT", None, ["poliziadistato.it"], "police"))
+        aliases = [f"Polizia Municipale di {city}", f"Comando di Polizia Locale di {city}"]
+        out.append(entry(f"Polizia Locale di {city}", aliases, [], "IT", None, [], "police"))
     for city in sub["fr_cities"]:
         if city == "Paris":
             continue  # Parquet de Paris is a national entry (J3 cybercrime section)
