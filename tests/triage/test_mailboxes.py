@@ -16,14 +16,17 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 from pydantic import SecretStr
+from sqlalchemy.engine import Engine
 
+from store.db import session_scope
+from store.models import Outbox
 from tests.conftest import FIXTURES
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
 from tests.triage.daemon_helpers import mail
 from triage import supervisor
 from triage.cli import main
-from triage.mailboxes import MailboxError, configured_mailboxes, find_mailbox
+from triage.mailboxes import MailboxError, configured_mailboxes, find_mailbox, mailbox_sender
 from triage.settings import Settings, load_settings
 from triage.supervisor import Supervisor
 
@@ -285,3 +288,42 @@ def test_secrets_in_mailbox_tables_stay_secret(settings: Settings) -> None:
                       mailboxes=[{"name": "le", "imap_user": "a", "imap_password": "hunter2", "smtp_password": "p2"}])
     assert isinstance(s.mailboxes[0]["imap_password"], SecretStr)
     assert "hunter2" not in repr(s) and "p2" not in json.dumps(s.mailboxes, default=str)
+
+
+def test_each_mailbox_sends_only_its_own_outbox_rows(settings: Settings, engine: Engine) -> None:
+    """Its own relay login must not carry another mailbox's mail; rows of a removed mailbox still go out."""
+    base = load_settings(database_url=settings.database_url, mailboxes=[
+        {"name": "le", "imap_user": "a", "imap_password": "x"},
+        {"name": "eu", "imap_user": "b", "imap_password": "y"},
+    ])
+    boxes = configured_mailboxes(base)
+    with session_scope(engine) as session:
+        for mailbox in ("le", "eu", "renamed-long-ago", "eu"):
+            session.add(Outbox(mailbox=mailbox, status="queued", to_address="x@police.example"))
+    claimed = {}
+    for box in reversed(boxes):
+        ids = mailbox_sender(boxes, box, engine).claim(limit=10)
+        with session_scope(engine) as session:
+            claimed[box.name] = sorted(str(session.get(Outbox, i).mailbox) for i in ids)  # type: ignore[union-attr]
+    assert claimed == {"eu": ["eu", "eu"], "le": ["le", "renamed-long-ago"]}
+
+
+def test_children_die_with_a_killed_supervisor(tmp_path: Path) -> None:
+    """SIGKILL leaves no chance to forward anything: the kernel sends the children SIGTERM."""
+    code = ("import sys\nfrom triage.supervisor import Supervisor\n"
+            "sleeper = [sys.executable, '-c', 'import time; time.sleep(60)']\n"
+            "Supervisor(['a', 'b'], command=lambda n, o: sleeper).run()\n")
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 20
+        while len(_children(parent.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = _children(parent.pid)
+        assert len(children) == 2
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in children if _alive(pid)]
