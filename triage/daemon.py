@@ -17,11 +17,13 @@ from types import FrameType
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from nlp.types import MessageInput
 from store.archive import ArchiveError
 from store.checkpoints import advance, record_error, sync_uidvalidity, touch_poll
 from store.db import session_scope
 from store.messages import unfiled
-from store.models import RawMessage
+from store.models import RawMessage, utcnow
+from store.retention import purge_expired
 from triage.leader import LeaderElector
 from triage.mailbox import Source, SourceError, make_source
 from triage.mailbox.base import Fetched
@@ -36,6 +38,10 @@ BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 ONCE_MAX_ATTEMPTS = 5
 DELIVER_LIMIT = 100
+WARM_UP_MESSAGE = MessageInput(
+    subject="Request for subscriber information", from_address="warm-up@invalid.example",
+    text="We request subscriber information for the account @example under case 1/2026.",
+)
 
 
 class LeadershipLost(Exception):
@@ -59,6 +65,7 @@ class Daemon:
         self.stop = threading.Event()
         self.processed = 0
         self._last_uid = 0
+        self._next_purge = 0.0
 
     # --- signals
     def install_signal_handlers(self) -> None:
@@ -70,6 +77,16 @@ class Daemon:
         self.stop.set()
 
     # --- steps
+    def warm_up(self) -> None:
+        """Load the extractor and run it once on a tiny message, so the first real mail pays no model loading."""
+        started = time.monotonic()
+        try:
+            self.ctx.extractor.extract(WARM_UP_MESSAGE)
+        except Exception:  # a broken model is found again (and filed for review) on the first message
+            log.exception("extractor warm-up failed")
+            return
+        log.info("extractor ready in %.1fs", time.monotonic() - started, extra={"event": "warm_up"})
+
     def connect(self) -> None:
         uidvalidity = self.source.open()
         with session_scope(self.engine) as session:
@@ -122,6 +139,21 @@ class Daemon:
         if outcome.decision.startswith("no ack"):
             self.metrics.acknowledgment("suppressed")
 
+    def purge(self) -> None:
+        """Retention, about every ``retention_interval_seconds`` on the leader; never raises."""
+        if self.settings.retention_days <= 0 or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self.settings.retention_interval_seconds
+        try:
+            with session_scope(self.engine) as session:
+                report = purge_expired(session, self.settings, utcnow())
+        except Exception:
+            log.exception("retention purge failed; will retry")
+            return
+        if report.tickets or report.errors:
+            log.info("retention: purged raw mail of %d ticket(s), %d error(s)", report.tickets, len(report.errors),
+                     extra={"event": "retention"})
+
     def _polled(self) -> None:
         with session_scope(self.engine) as session:
             touch_poll(session, self.source.name, self.source.folder)
@@ -170,6 +202,7 @@ class Daemon:
     def run(self, once: bool = False) -> int:
         """Run until stopped (or, with ``once``, until the mailbox is drained); returns an exit status."""
         try:
+            self.warm_up()
             return self._loop(once)
         finally:
             self.source.close()
@@ -199,6 +232,7 @@ class Daemon:
                     refiled = True
                 self.cycle()
                 self.deliver()
+                self.purge()
                 if once:
                     break
                 self.idle()

@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     # --- ops
     metrics_port: int = Field(0, description="Daemon Prometheus port (0: off)", ge=0)
     retention_days: int = Field(0, description="Purge raw mail of tickets closed longer ago (0: never)", ge=0)
+    retention_interval_seconds: float = Field(
+        3600.0, description="How often the mailbox leader purges expired raw mail (with retention_days > 0)", gt=0
+    )
     log_format: Literal["auto", "json", "text"] = Field("auto", description="Log format")
     log_level: str = Field("INFO", description="Log level")
     health_outbox_max_failing_minutes: int = Field(
