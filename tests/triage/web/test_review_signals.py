@@ -87,7 +87,7 @@ def test_automatic_mail_is_hidden_by_default(reviewer: Client, review: dict[str,
     html = client.get("/").text
     assert not _row(html, review["bounce"]) and not _row(html, review["autoreply"])
     assert _row(html, review["forged"])
-    assert "2 automatic mails hidden" in html
+    assert '<a href="/?automatic=1" id="show-automatic">2 automatic mails hidden' in html
     shown = client.get("/?automatic=1").text
     assert '<span class="badge auto"' in _row(shown, review["bounce"]) and ">bounce</span>" in _row(
         shown, review["bounce"]

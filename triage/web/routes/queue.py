@@ -63,6 +63,7 @@ def queue_page(
             "result": result,
             "urgent": urgent_open(db),
             "hidden_automatic": hidden,
+            "show_automatic_url": "/?" + urlencode({**params, "automatic": "1"}),
             "blocked": blocked_senders(db, [t.sender_address for t in result.items]),
             "f": f,
             "assignee": assignee or "",
