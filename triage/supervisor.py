@@ -107,7 +107,12 @@ class Supervisor:
             if child.proc is not None and child.proc.poll() is not None:
                 self._reap(child)
             if child.proc is None and child.restart_at is not None and now >= child.restart_at:
-                self._start(child)
+                try:
+                    self._start(child)
+                except OSError as exc:  # out of processes or memory: try again later, never exit
+                    log.error("mailbox %s: cannot start its process: %s", child.name, exc)
+                    child.restart_at = now + child.backoff
+                    child.backoff = min(child.backoff * 2, RESTART_MAX)
         return any(c.proc is not None or c.restart_at is not None for c in self.children)
 
     def _shutdown(self) -> None:
