@@ -97,3 +97,19 @@ def test_automatic_mail_is_hidden_by_default(reviewer: Client, review: dict[str,
     assert 'name="automatic" value="1" checked' in shown and "automatic mails hidden" not in shown
     filtered = client.get("/?automatic=1&country=GB").text  # other filters still apply
     assert not _row(filtered, review["bounce"])
+
+
+def test_api_carries_mail_class_and_completeness(admin: Client, anon: TestClient, review: dict[str, int]) -> None:
+    client, csrf = admin
+    html = client.post("/users/tokens", data={"name": "case system", "user_id": "1", "csrf_token": csrf}).text
+    found = re.search(r'<code id="new-token">([^<]+)</code>', html)
+    assert found
+    auth = {"Authorization": f"Bearer {found.group(1)}"}
+    everything = anon.get("/api/tickets?page_size=200", headers=auth).json()
+    human = anon.get("/api/tickets?page_size=200&human_only=true", headers=auth).json()
+    assert everything["total"] - human["total"] == 2
+    classes = {t["id"]: t["mail_class"] for t in everything["items"]}
+    assert classes[review["bounce"]] == "bounce" and classes[review["forged"]] == "human"
+    assert {t["mail_class"] for t in human["items"]} == {"human"}
+    detail = anon.get(f"/api/tickets/{review['forged']}", headers=auth).json()
+    assert detail["completeness"]["missing"] == ["legal_basis", "date_range"]

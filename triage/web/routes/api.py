@@ -27,6 +27,7 @@ class TicketOut(BaseModel):
     id: int
     reference: str
     status: str
+    mail_class: str
     subject: str
     sender_address: str | None
     received_at: datetime
@@ -60,6 +61,7 @@ class FieldOut(BaseModel):
 
 class TicketDetail(TicketOut):
     signals: list[dict[str, Any]]
+    completeness: dict[str, Any]
     fields: dict[str, FieldOut]
 
 
@@ -101,6 +103,7 @@ def list_tickets(
     verified: str | None = None,
     assignee: str | None = None,
     q: str | None = None,
+    human_only: bool = Query(False, description="leave out auto-replies, bounces, list mail and spam"),
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
 ) -> TicketPage:
@@ -114,6 +117,7 @@ def list_tickets(
         assignee=assignee,
         q=q,
         me=user.id,
+        human_only=human_only,
     )
     result = queue(db, f, page=page, page_size=page_size)
     items = [TicketOut(**_out(request, t)) for t in result.items]
