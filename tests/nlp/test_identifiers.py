@@ -83,3 +83,15 @@ def test_hostile_text_is_fast(component: Component, text: str) -> None:
     started = time.monotonic()
     component(doc)
     assert time.monotonic() - started < 5.0
+
+
+def test_fallback_texts_when_text_component_did_not_run(component: Component) -> None:
+    """Without ``doc.texts`` the subject/body fallback is used and evidence offsets point into it."""
+    body = "Please check @fallback_user_1.\n\n-----Original Message-----\n> earlier @quoted_only_2"
+    doc = Doc(msg=MessageInput(subject="Ref: ABC-2026-77", text=body), result=Extraction(country="GB"))
+    component(doc)
+    assert doc.result.case_reference == "ABC-2026-77"
+    assert {"@fallback_user_1", "@quoted_only_2"} <= set(doc.result.targets)
+    ev = doc.result.evidence["targets"][0]
+    assert ev.start is not None and doc.texts[ev.source][ev.start:ev.end] == ev.text
+    assert "quote" in doc.texts and "Original Message" not in doc.texts["body"]
