@@ -89,6 +89,16 @@ def _curated_labels(curated: frozenset[str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def embedded_authority(domain: str, curated: set[str]) -> str | None:
+    """A curated domain or multi-label government suffix followed by more labels ('met.police.uk.co')."""
+    padded = "." + domain.lower() + "."
+    for parent in sorted(curated | {s for s in rules().suffixes if "." in s}):
+        i = padded.find("." + parent + ".")
+        if i >= 0 and i + len(parent) + 2 < len(padded):
+            return parent
+    return None
+
+
 def tld_swap_of(domain: str, curated: set[str]) -> str | None:
     """The curated domain that ``domain`` copies under another top-level domain, or None.
 
@@ -97,6 +107,9 @@ def tld_swap_of(domain: str, curated: set[str]) -> str | None:
     """
     if not domain or any(under(domain, d) for d in curated) or gov_suffix(domain) is not None:
         return None
+    embedded = embedded_authority(domain, curated)
+    if embedded:
+        return embedded
     reg = registered_domain(domain)
     known = _curated_labels(frozenset(curated)).get(reg.split(".", 1)[0], {})
     if not known or reg in known:
@@ -159,8 +172,13 @@ def lookalike_of(domain: str, curated: set[str]) -> str | None:
     if not domain or any(under(domain, d) for d in curated):
         return None
     keys = {skeleton(domain), skeleton(_stem(domain))}
-    targets = _target_keys(frozenset(curated))
-    for target, tkeys in targets:  # exact imitation first: it names the target unambiguously
+    tld = domain.rsplit(".", 1)[-1]
+    # same top-level domain first: 'aaaapolitie.nl' imitates politie.nl rather than politie.be
+    targets = sorted(_target_keys(frozenset(curated)), key=lambda tk: tk[0].rsplit(".", 1)[-1] != tld)
+    for target in sorted(curated):  # the whole domain imitated: 'po1itie.nl' is politie.nl, not politie.be
+        if skeleton(target) in keys:
+            return target
+    for target, tkeys in targets:  # exact imitation next: it names the target unambiguously
         if any(len(t) >= 5 and t in keys for t in tkeys):
             return target
     for target, tkeys in targets:

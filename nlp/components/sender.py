@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nlp.authority import is_authority, is_freemail, lookalike_of, tld_swap_of
+from nlp.authority import gov_suffix, is_authority, is_freemail, lookalike_of, tld_swap_of
 from nlp.authresults import AuthResult, aligned_pass, read_auth
-from nlp.domains import domain_of, registered_domain, sender_address
+from nlp.domains import domain_of, registered_domain, sender_address, under
 from nlp.gazetteer import fold, gazetteer
 from nlp.registry import Doc, register
 from nlp.types import Evidence, NlpConfig, Signal
@@ -49,8 +49,10 @@ class Component:
         free = is_freemail(domain)
         if free:
             lookalike = None
-        elif official:  # a naming pattern can be fooled by the right name under the wrong TLD
-            lookalike = tld_swap_of(domain, self.curated)
+        elif official:  # a naming pattern is fooled by 'guardiacivil.eu', 'met.police.uk.co', 'metpolice-uk.org'
+            lookalike = tld_swap_of(domain, self.curated) or (
+                None if self._vouched(domain) else lookalike_of(domain, self.curated)
+            )
             official = lookalike is None
         else:
             lookalike = lookalike_of(domain, self.curated)
@@ -104,6 +106,10 @@ class Component:
             verified,
             [s.code for s in signals],
         )
+
+    def _vouched(self, domain: str) -> bool:
+        """Curated or under a government suffix: the naming pattern is not all that speaks for it."""
+        return any(under(domain, d) for d in self.curated) or gov_suffix(domain) is not None
 
     @staticmethod
     def _auth_signals(auth: AuthResult, domain: str, passed: bool) -> list[Signal]:

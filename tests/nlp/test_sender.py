@@ -199,3 +199,15 @@ def test_right_name_under_the_wrong_tld_is_a_lookalike(ex: Extractor) -> None:
 def test_tld_swap(domain: str, expected: str | None) -> None:
     curated = {"guardiacivil.es", "polizei.hamburg.de", "policia.es"}
     assert tld_swap_of(domain, curated) == expected
+
+
+@pytest.mark.parametrize("domain", ["met.police.uk.co", "metpolice-uk.org", "guardiacivil.eu"])
+def test_authority_naming_pattern_is_not_enough_for_a_copy(ex: Extractor, domain: str) -> None:
+    r = ex.extract(mail(f"officer@{domain}"))  # each passes its own authentication
+    assert r.sender_verified is False
+    assert "lookalike_domain" in codes(r)
+
+
+@pytest.mark.parametrize("domain", ["politie.be", "lacountysheriff.org", "police.ohio.gov", "ocpd.co.okaloosa.fl.us"])
+def test_genuine_pattern_and_suffix_domains_stay_verified(ex: Extractor, domain: str) -> None:
+    assert ex.extract(mail(f"officer@{domain}")).sender_verified is True
