@@ -14,6 +14,7 @@ from store.models import Outbox, RawMessage, Ticket
 from tests.triage.daemon_helpers import mail
 from triage.mailbox.base import Fetched
 from triage.pipeline import PipelineContext, run_item
+from triage.pipeline.reprocess import reprocess_ticket
 from triage.settings import Settings
 
 RECEIVED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=3)  # recent: old mail is not acknowledged
@@ -95,3 +96,19 @@ def test_blocked_sender_is_filed_flagged_and_never_acknowledged(settings: Settin
     with Session(engine) as session:
         queued = session.exec(select(Outbox).where(Outbox.status == "queued")).all()
     assert [r.to_address for r in queued] == ["j.doe@police.example"]
+
+
+def test_reprocess_recomputes_due_at(settings: Settings, engine: Engine) -> None:
+    s = _settings(settings)
+    raw = mail(subject="Removal order - TCO 2026/18", sender="a.berg@bka.example", body=TCO_BODY)
+    ticket = _file(s, engine, raw)
+    with session_scope(engine) as session:
+        fresh = session.get(Ticket, ticket.id)
+        assert fresh is not None
+        fresh.due_at = None
+        session.add(fresh)
+    assert reprocess_ticket(s, engine, ticket.reference) == 1
+    with Session(engine) as session:
+        again = session.get(Ticket, ticket.id)
+    assert again is not None and again.due_at is not None
+    assert again.due_at.replace(tzinfo=UTC) == RECEIVED + timedelta(hours=1)
