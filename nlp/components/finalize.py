@@ -5,6 +5,11 @@ An ordinary person writing about something that is not a law-enforcement matter 
 ``sender_verified`` is set back to None here unless the sender is an authority domain.
 An agency guessed from a signature line the gazetteer does not know is dropped as well
 (with its jurisdiction): for a private person it is their employer, not a requester.
+
+Conversely, a verified mail from a known agency is not "not law enforcement" on the
+classifier's word alone (no private-person or vendor wording matched): the classifier knows
+few languages, and a Norwegian or Ukrainian police request must not fall out of the queue.
+It becomes the best other class the request reader scored, or an inquiry.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from nlp.registry import Doc, register
 from nlp.types import NlpConfig
 
 log = logging.getLogger(__name__)
+NOT_LE = "not_law_enforcement"
 
 
 @register("finalize")
@@ -25,7 +31,12 @@ class Component:
 
     def __call__(self, doc: Doc) -> None:
         r = doc.result
-        if r.request_type != "not_law_enforcement" or doc.cache.get("sender_official"):
+        if r.request_type != NOT_LE:
+            return
+        if self._authority_request(doc):
+            self._reclassify(doc)
+            return
+        if doc.cache.get("sender_official"):
             return
         log.info("not a law-enforcement matter from a non-authority sender: sender_verified is not applicable")
         r.sender_verified = None
@@ -35,3 +46,18 @@ class Component:
             r.agency = r.country = r.region = None
             for key in ("agency", "country", "region"):
                 r.confidence.pop(key, None)
+
+    @staticmethod
+    def _authority_request(doc: Doc) -> bool:
+        """Verified sender, gazetteer agency, and no rule (only the classifier) said not_law_enforcement."""
+        by_rule = any(e.rule == "request_type_rule" for e in doc.result.evidence.get("request_type", []))
+        return doc.result.sender_verified is True and doc.cache.get("agency_entry") is not None and not by_rule
+
+    @staticmethod
+    def _reclassify(doc: Doc) -> None:
+        scores: dict[str, float] = doc.cache.get("request_type_scores") or {}
+        others = {k: v for k, v in scores.items() if k != NOT_LE}
+        best = max(others, key=lambda k: others[k]) if others else "inquiry"
+        log.info("verified %r mail read as not_law_enforcement by the classifier alone: %s", doc.result.agency, best)
+        doc.result.request_type = best
+        doc.result.confidence["request_type"] = min(doc.result.confidence.get("request_type", 0.5), 0.4)
