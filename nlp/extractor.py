@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import math
 import signal
 import threading
 import time
@@ -38,7 +39,8 @@ def hard_budget(seconds: float) -> Iterator[bool]:
 
     The previous SIGALRM handler and any running ITIMER_REAL are restored afterwards.
     """
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    in_main = threading.current_thread() is threading.main_thread()
+    if not 0 < seconds < math.inf or not in_main or not hasattr(signal, "setitimer"):
         yield False
         return
     previous = signal.signal(signal.SIGALRM, _on_alarm)
@@ -66,20 +68,20 @@ class Extractor:
             importlib.import_module(f"nlp.components.{name}")
             self.components.append((name, build(name, self.config, self.resources)))
 
-    def extract(self, msg: MessageInput) -> Extraction:
+    def extract(self, msg: MessageInput, budget: float | None = None) -> Extraction:
         """Extract every field of one message. Never raises for bad content: errors go to ``errors``.
 
         Over the time budget the result is what was extracted so far, ``truncated`` and the error
         stated. In the main thread a timer interrupts even a hung component; elsewhere the budget
-        is checked between components.
+        is checked between components. ``budget`` overrides the configured one (``math.inf``: none).
         """
         doc = Doc(msg=msg, result=Extraction())
-        budget = self.config.time_budget_seconds
+        budget = self.config.time_budget_seconds if budget is None else budget
         try:
             with hard_budget(budget):
                 self._run(doc, budget)
         except TimeBudgetExceeded:
-            self._over_budget(doc, "while finishing")
+            self._over_budget(doc, budget, "while finishing")
         doc.result.texts = doc.texts
         return doc.result
 
@@ -87,22 +89,23 @@ class Extractor:
         started = time.monotonic()
         for name, component in self.components:
             if time.monotonic() - started > budget:
-                self._over_budget(doc, f"before {name}")
+                self._over_budget(doc, budget, f"before {name}")
                 return
             try:
                 component(doc)
             except TimeBudgetExceeded:
-                self._over_budget(doc, f"in {name}")
+                self._over_budget(doc, budget, f"in {name}")
                 return
             except Exception as exc:  # one component's failure must not lose the others' work
                 log.exception("component %s failed", name)
                 doc.result.errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
-    def _over_budget(self, doc: Doc, where: str) -> None:
+    @staticmethod
+    def _over_budget(doc: Doc, budget: float, where: str) -> None:
         if any(e.startswith("time budget") for e in doc.result.errors):
             return
-        log.warning("time budget of %gs exceeded %s: later components skipped", self.config.time_budget_seconds, where)
-        doc.result.errors.append(f"time budget of {self.config.time_budget_seconds:g}s exceeded {where}")
+        log.warning("time budget of %gs exceeded %s: later components skipped", budget, where)
+        doc.result.errors.append(f"time budget of {budget:g}s exceeded {where}")
         doc.result.truncated = True
 
     def extract_many(self, msgs: Iterable[MessageInput]) -> Iterator[Extraction]:

@@ -9,6 +9,7 @@ the raw bytes' SHA-256 says how far it got. SIGTERM/SIGINT finish the message in
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -81,7 +82,7 @@ class Daemon:
         """Load the extractor and run it once on a tiny message, so the first real mail pays no model loading."""
         started = time.monotonic()
         try:
-            self.ctx.extractor.extract(WARM_UP_MESSAGE)
+            self.ctx.extractor.extract(WARM_UP_MESSAGE, budget=math.inf)  # loading may take long: never cut
         except Exception:  # a broken model is found again (and filed for review) on the first message
             log.exception("extractor warm-up failed")
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import threading
 import time
@@ -88,3 +89,15 @@ def test_a_disarmed_budget_does_not_fire() -> None:
     time.sleep(0.3)  # nothing raised after the block: the timer was cancelled
     with pytest.raises(TimeBudgetExceeded), hard_budget(0.1):
         time.sleep(2)
+
+
+def test_an_unbounded_call_is_never_cut(extractor: Extractor) -> None:
+    sleeper = next(c for n, c in extractor.components if n == "test_sleeper")
+    assert isinstance(sleeper, Sleeper)
+    sleeper.seconds = 1.5
+    try:
+        result = extractor.extract(MSG, budget=math.inf)  # the daemon's warm-up: model loading may be slow
+    finally:
+        sleeper.seconds = 30.0
+    assert not any(e.startswith("time budget") for e in result.errors)
+    assert result.request_type is not None
