@@ -48,6 +48,10 @@ class Component:
         model = self.classifier.scores(doc.main_text() or doc.msg.subject)
         emergency_hits = self._emergency_hits(doc)
         scores = self._combine(doc, rule_hits, model, emergency_hits)
+        danger_stated = _weight(emergency_hits) >= EMERGENCY_MIN
+        doc.cache["request_type_scores"] = {  # finalize may overrule not_law_enforcement with the runner-up,
+            k: v for k, v in scores.items() if k != "emergency_disclosure" or danger_stated  # never an emergency unsaid
+        }
         best = max(scores, key=lambda k: scores[k])
         if best == "data_disclosure" and _weight(emergency_hits) >= EMERGENCY_MIN:
             best = "emergency_disclosure"  # a request for data because of danger to life is an emergency request
