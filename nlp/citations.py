@@ -50,14 +50,16 @@ class CitationFinder:
     def case_references(self, source: Source, text: str) -> list[Citation]:
         """Labelled references first (weight from the label row), then bare reference shapes."""
         out: list[Citation] = []
+        if source == "attachment":  # "WMP-20261109-0456_request.pdf": an underscore separates words in a file name
+            text = text.replace("_", " ")
         for rx, row in self.labels:
             for m in rx.finditer(text):
                 value, end = _reference_after(text, m.end())
                 if not value:
                     continue
                 start = m.start() if row.get("keep_label") else end - len(value)
-                if row.get("keep_label"):
-                    value = text[m.start():end]
+                if row.get("keep_label") or _joined(text, m):
+                    start, value = m.start(), text[m.start():end]
                 out.append(_cite(value, source, start, end, "case_label", float(row["weight"])))
         for rx, row in self.shapes:
             if source not in row.get("sources", [source]):
@@ -123,12 +125,18 @@ def _reference_after(text: str, pos: int) -> tuple[str, int]:
         tokens.pop()
     if not tokens or len(tokens) > 7:
         return "", pos
-    value = line[tokens[0].start(): tokens[-1].end()].rstrip(".:")
+    value = line[tokens[0].start(): tokens[-1].end()].rstrip(".:?!")
     if tokens[-1].group(0).endswith(".") and _ABBREV.match(tokens[-1].group(0)):
         value = line[tokens[0].start(): tokens[-1].end()]
     if not re.search(r"\d", value) or len(value) < 3:
         return "", pos
     return value, pos + tokens[0].start() + len(value)
+
+
+def _joined(text: str, label: re.Match[str]) -> bool:
+    """A label fused to its number ("RSD-1234/26") is part of the reference as written."""
+    return label.group(0).isalnum() and text[label.end(): label.end() + 2][:1] in ("-", "/") \
+        and text[label.end() + 1: label.end() + 2].isdigit()
 
 
 def _looks_like_ref_token(tok: str, first: bool) -> bool:

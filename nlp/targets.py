@@ -77,6 +77,7 @@ class TargetFinder:
             raw = m.group("v")
             line_start = max(text.rfind("\n", 0, m.start()) + 1, m.start() - PREFIX_CHARS)
             prefix = text[line_start:m.start()]
+            prefix = _SENTENCE_END.split(prefix)[-1]  # "...this account. Phone the duty officer on": one sentence
             international = raw.startswith(("+", "00"))
             if not international and not self.rx["phone_cue"].search(prefix):
                 continue
@@ -107,6 +108,7 @@ class TargetFinder:
         return Found(value, Evidence(text=m.group(0), source=source, start=m.start(), end=m.end(), rule=rule))
 
 
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
 PREFIX_CHARS = 80  # how far back on the line a phone label is looked for
 _MORE_POSTS = re.compile(r"\s*(?:,|;|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bi\b|\bou\b|&)\s*/(\d{1,9})\b")
 _HEADER_LINE = re.compile(r"[>\s]*(?:from|to|cc|von|an|de|à|para|da|a|van|aan|od|do)\s?:", re.IGNORECASE)
