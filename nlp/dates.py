@@ -107,7 +107,7 @@ class DeadlineReader:
             for m in rx.finditer(text):
                 if len(out) >= MAX_FOUND:
                     return out
-                n_text = m.group("n").lower()
+                n_text = (m.groupdict().get("n") or "1").lower()  # "w ciągu godziny", "dans l'heure": one
                 n = int(n_text) if n_text.isdigit() else self.numbers.get(n_text)
                 unit = next((name for name, urx in self.units if urx.match(m.group("unit"))), None)
                 if not n or unit is None:

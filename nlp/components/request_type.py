@@ -25,6 +25,7 @@ RULE_CAP = 5.0  # many phrases of one type do not outvote a citation of another 
 NO_AUTHORITY_BOOST = 1.0  # nobody named an agency: more likely not a law-enforcement request
 EMERGENCY_BOOST = 3.5  # danger to life stated in the sender's own words outweighs the legal form used
 EMERGENCY_MIN = 2.0  # one danger-to-life cue, or two weaker ones (an offence name alone is history, not danger)
+SUBJECT_BONUS = 1.0  # the subject of a new mail names the main ask; the body may add secondary ones
 NOT_EMERGENCY_TYPES = {"inquiry", "not_law_enforcement"}
 
 
@@ -117,6 +118,8 @@ class Component:
         scores = {label: MODEL_WEIGHT * model.get(label, 0.0) for label in LABELS}
         for label, hits in rule_hits.items():
             scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
+            if not self._is_reply(doc) and any(h.source == "subject" for h in hits):
+                scores[label] += SUBJECT_BONUS
         no_authority = doc.result.agency is None and doc.result.sender_verified is not True
         danger = _weight(emergency_hits) >= EMERGENCY_MIN
         # no agency found is weak evidence; wording of a private person or a vendor is strong
