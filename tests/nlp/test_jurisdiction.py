@@ -70,3 +70,9 @@ def test_unknown_local_agency_region_from_signature_address(ex: Extractor) -> No
     )
     r = ex.extract(mail(body, sender="p.example@maplegrovemn.gov"))
     assert (r.country, r.region) == ("US", "US-MN")
+
+
+def test_swiss_cantonal_domain_gives_the_canton(ex: Extractor) -> None:
+    msg = MessageInput(subject="Editionsverfügung", from_address="x@justice.be.ch", text="Bitte um Herausgabe.")
+    r = ex.extract(msg)
+    assert (r.country, r.region) == ("CH", "CH-BE")

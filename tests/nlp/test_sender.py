@@ -208,6 +208,8 @@ def test_authority_naming_pattern_is_not_enough_for_a_copy(ex: Extractor, domain
     assert "lookalike_domain" in codes(r)
 
 
-@pytest.mark.parametrize("domain", ["politie.be", "lacountysheriff.org", "police.ohio.gov", "ocpd.co.okaloosa.fl.us"])
+@pytest.mark.parametrize(
+    "domain", ["politie.be", "lacountysheriff.org", "police.ohio.gov", "ocpd.co.okaloosa.fl.us", "justice.be.ch"]
+)
 def test_genuine_pattern_and_suffix_domains_stay_verified(ex: Extractor, domain: str) -> None:
     assert ex.extract(mail(f"officer@{domain}")).sender_verified is True
