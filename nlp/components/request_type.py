@@ -79,14 +79,16 @@ class Component:
         )
 
     def _rule_hits(self, doc: Doc) -> dict[str, list[Hit]]:
-        """Hits by type, each rule counted once (its first hit)."""
+        """Hits by type, each rule counted once (its first hit not inside another type's longer hit)."""
         seen: set[int] = set()
         out: dict[str, list[Hit]] = defaultdict(list)
         for source, text in iter_sources(doc, RULE_SOURCES):
             echoed = source == "subject" and self._is_reply(doc)
-            for hit in find_all(self.rules, source, text):
-                if id(hit.row) in seen or (float(hit.row["weight"]) < 3 and self._negated(text, hit.start)):
-                    continue
+            hits = [h for h in find_all(self.rules, source, text)
+                    if not (float(h.row["weight"]) < 3 and self._negated(text, h.start))]
+            for hit in hits:
+                if id(hit.row) in seen or _inside_other(hit, hits):
+                    continue  # "until our production order is granted": the order is the future process
                 seen.add(id(hit.row))
                 if echoed:  # a reply's subject names the earlier request, not necessarily this one
                     hit = Hit(hit.source, hit.start, hit.end, hit.text, {**hit.row, "weight": hit.row["weight"] / 2})
@@ -129,6 +131,12 @@ class Component:
         if no_authority:
             scores["not_law_enforcement"] += NO_AUTHORITY_BOOST
         return scores
+
+
+def _inside_other(hit: Hit, hits: list[Hit]) -> bool:
+    """Within a longer hit of another type: the longer, more specific reading holds."""
+    return any(o.row["type"] != hit.row["type"] and o.start <= hit.start and hit.end <= o.end
+               and o.end - o.start > hit.end - hit.start for o in hits)
 
 
 def _weight(hits: list[Hit]) -> float:
