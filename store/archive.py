@@ -34,23 +34,38 @@ class Archive:
 
     def put(self, raw: bytes) -> str:
         """Store ``raw`` durably and return its SHA-256."""
-        sha = sha256_hex(raw)
-        dest = self.path_for(sha)
-        if dest.exists() and dest.stat().st_size == len(raw):
-            return sha
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+        return self.put_many([raw])[0]
+
+    def put_many(self, raws: list[bytes]) -> list[str]:
+        """Store a batch durably; return the SHA-256 of each, in order.
+
+        All files are written first, then fsynced, then renamed, then their directories
+        fsynced: the first fsync commits the file system's journal for the whole batch, so a
+        batch costs about one synchronous write instead of two per file. A file only gets its
+        final name once its bytes are on disk, so a crash never leaves a short file there.
+        """
+        shas = [sha256_hex(raw) for raw in raws]
+        pending: dict[Path, Path] = {}  # final path -> temporary file, fsynced before renaming
+        parents: set[Path] = set()
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(raw)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(dest.parent)
-        return sha
+            for sha, raw in zip(shas, raws, strict=True):
+                dest = self.path_for(sha)
+                if dest in pending or (dest.exists() and dest.stat().st_size == len(raw)):
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                pending[dest] = _write_unsynced(dest.parent, raw)
+            for tmp in pending.values():
+                _fsync_path(tmp, os.O_RDONLY)
+            for dest, tmp in list(pending.items()):
+                os.replace(tmp, dest)
+                parents.add(dest.parent)
+                del pending[dest]
+        finally:
+            for tmp in pending.values():
+                tmp.unlink(missing_ok=True)
+        for parent in parents:
+            _fsync_dir(parent)
+        return shas
 
     def get(self, sha: str) -> bytes:
         """The stored bytes, verified against their SHA-256."""
@@ -65,6 +80,25 @@ class Archive:
 
     def exists(self, sha: str) -> bool:
         return self.path_for(sha).is_file()
+
+
+def _write_unsynced(directory: Path, raw: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _fsync_path(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:

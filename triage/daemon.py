@@ -1,9 +1,10 @@
 """The daemon loop: fetch, file, mark processed; deliver the outbox between batches and while idle.
 
-Order per message (the never-lose, never-duplicate contract):
-archive + commit -> parse/thread/extract/file/queue ack + commit -> mark processed on the
-server -> advance the checkpoint. A crash anywhere re-fetches the message on restart, and
-the raw bytes' SHA-256 says how far it got. SIGTERM/SIGINT finish the message in hand.
+Order per batch (the never-lose, never-duplicate contract):
+archive the batch + commit -> per message: parse/thread/extract/file/queue ack + commit ->
+mark the batch processed on the server (one UID MOVE) -> advance the checkpoint. A crash
+anywhere re-fetches the message on restart, and the raw bytes' SHA-256 says how far it got.
+SIGTERM/SIGINT finish the message in hand; what was filed is still marked.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import threading
 import time
 from types import FrameType
 
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from nlp.types import MessageInput
 from store.archive import ArchiveError
@@ -29,7 +32,8 @@ from triage.leader import LeaderElector
 from triage.mailbox import Source, SourceError, make_source
 from triage.mailbox.base import Fetched
 from triage.metrics import Metrics
-from triage.pipeline import Outcome, PipelineContext, archive_fetched, process_raw
+from triage.pipeline import Outcome, PipelineContext, process_raw
+from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
@@ -109,28 +113,68 @@ class Daemon:
                 continue
             self._count(process_raw(self.ctx, row, raw))
 
-    def handle(self, item: Fetched) -> None:
-        """One message: archive, file, mark processed, advance the checkpoint."""
+    def handle_batch(self, batch: list[Fetched]) -> None:
+        """Archive the batch, file each message, then mark the filed ones processed and checkpoint once.
+
+        A stop request or a lost leadership ends the batch early; what was filed is still marked.
+        Any other failure leaves the batch's messages on the server: they are fetched again, and
+        their SHA-256 rows say how far each got.
+        """
+        if not batch:
+            return
         if not self.leader.check():
             raise LeadershipLost(self.source.name)
         if self.metrics:
-            self.metrics.fetched(self.source.name)
-        with self.ctx.timed("archive"):
-            row = archive_fetched(self.ctx, item)
-        if row.state == "archived":
-            self._count(process_raw(self.ctx, row, item.raw))
-            self.processed += 1
-        if row.state != "done":
-            self.source.mark_processed(item)
+            for _ in batch:
+                self.metrics.fetched(self.source.name)
+        with self.ctx.timed_batch("archive", len(batch)):
+            rows = archive_batch(self.ctx, batch)
+        handled: list[tuple[Fetched, RawMessage]] = []
+        try:
+            for item, row in zip(batch, rows, strict=True):
+                if self.stop.is_set():
+                    self._release(rows[len(handled):])
+                    break
+                if handled and not self.leader.check():
+                    raise LeadershipLost(self.source.name)
+                if row.state == "archived":
+                    self._count(process_raw(self.ctx, row, item.raw))
+                    self.processed += 1
+                handled.append((item, row))
+        except LeadershipLost:
+            self._settle(handled)
+            raise
+        self._settle(handled)
+
+    def handle(self, item: Fetched) -> None:
+        """One message: archive, file, mark processed, advance the checkpoint."""
+        self.handle_batch([item])
+
+    def _release(self, rows: list[RawMessage]) -> None:
+        """Stopping mid-batch: forget the archive rows of messages not filed (they stay on the server)."""
+        ids = [row.id for row in rows if row.id is not None and row.state == "archived"]
+        if ids:
+            with session_scope(self.engine) as session:
+                session.execute(
+                    delete(RawMessage).where(col(RawMessage.id).in_(ids), col(RawMessage.state) == "archived")
+                )
+
+    def _settle(self, handled: list[tuple[Fetched, RawMessage]]) -> None:
+        """Mark processed on the server (one round trip), then rows 'done' and the checkpoint (one commit)."""
+        if not handled:
+            return
+        self.source.mark_processed_many([item for item, row in handled if row.state != "done"])
+        uids = [item.uid for item, _ in handled if item.uid is not None]
         with session_scope(self.engine) as session:
-            fresh = session.get(RawMessage, row.id)
-            if fresh is not None and fresh.state == "filed":
-                fresh.state = "done"
-                session.add(fresh)
-            if item.uid is not None:
-                advance(session, self.source.name, self.source.folder, item.uid)
-        if item.uid is not None:
-            self._last_uid = max(self._last_uid, item.uid)
+            ids = [row.id for _, row in handled if row.id is not None]
+            session.execute(
+                update(RawMessage).where(col(RawMessage.id).in_(ids), col(RawMessage.state) == "filed")
+                .values(state="done")
+            )
+            if uids:
+                advance(session, self.source.name, self.source.folder, max(uids))
+        if uids:
+            self._last_uid = max(self._last_uid, *uids)
 
     def _count(self, outcome: Outcome) -> None:
         if self.metrics is None:
@@ -165,10 +209,9 @@ class Daemon:
         """Process everything waiting; returns how many messages were filed."""
         before = self.processed
         for batch in self.source.fetch_batches(self._last_uid, self.settings.batch_size):
-            for item in batch:
-                if self.stop.is_set():
-                    return self.processed - before
-                self.handle(item)
+            self.handle_batch(batch)
+            if self.stop.is_set():
+                return self.processed - before
             self.deliver()
         self._polled()
         return self.processed - before

@@ -43,6 +43,10 @@ class Source(Protocol):
         """Move (or flag) a message whose ticket is committed, so it is not fetched again."""
         ...
 
+    def mark_processed_many(self, items: list[Fetched]) -> None:
+        """``mark_processed`` for several messages at once (one server round trip where possible)."""
+        ...
+
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> bool:
         """Block until new mail may be there, ``timeout`` passes, or ``stop`` is set; True when woken by mail."""
         ...

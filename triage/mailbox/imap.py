@@ -134,9 +134,15 @@ class ImapSource:
             yield batch
 
     def mark_processed(self, item: Fetched) -> None:
-        if item.uid is None:
+        self.mark_processed_many([item])
+
+    def mark_processed_many(self, items: list[Fetched]) -> None:
+        """One UID MOVE (or COPY/STORE/EXPUNGE) for a whole batch whose tickets are committed."""
+        uids = [item.uid for item in items if item.uid is not None]
+        if len(uids) != len(items):
             raise ValueError("IMAP messages are marked by UID")
-        self._guard(lambda: self._mark([item.uid]))  # type: ignore[list-item]
+        if uids:
+            self._guard(lambda: self._mark(uids))
 
     def _mark(self, uids: list[int]) -> None:
         self._leave_idle()

@@ -63,6 +63,10 @@ class MaildirSource:
         except FileNotFoundError:
             log.info("maildir file %s already moved", src.name)
 
+    def mark_processed_many(self, items: list[Fetched]) -> None:
+        for item in items:
+            self.mark_processed(item)
+
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> bool:
         stop.wait(timeout)
         return False

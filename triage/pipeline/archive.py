@@ -1,8 +1,10 @@
-"""Step 1: the raw bytes go to the archive and the ``raw_message`` table, committed first."""
+"""Step 1: the raw bytes go to the archive and the ``raw_message`` table, committed first (per batch)."""
 
 from __future__ import annotations
 
 import logging
+
+from sqlmodel import Session
 
 from store.db import session_scope
 from store.messages import add_raw
@@ -17,23 +19,38 @@ log = logging.getLogger(__name__)
 
 def archive_fetched(ctx: PipelineContext, item: Fetched) -> RawMessage:
     """Store ``item`` durably and return its committed row (the existing one if already seen)."""
-    sha = ctx.archive.put(item.raw)
+    return archive_batch(ctx, [item])[0]
+
+
+def archive_batch(ctx: PipelineContext, items: list[Fetched]) -> list[RawMessage]:
+    """Store a batch durably (one fsync pass) and commit its rows in ONE transaction; rows in order.
+
+    Each row is the existing one when its bytes were seen before (after a crash, a UIDVALIDITY
+    change, or twice in the batch).
+    """
+    shas = ctx.archive.put_many([item.raw for item in items])
+    rows: list[RawMessage] = []
+    with session_scope(ctx.engine) as session:
+        for sha, item in zip(shas, items, strict=True):
+            row, created = _add_row(session, ctx, sha, item)
+            if not created:
+                log.info("message %s seen before (state %s)", sha[:12], row.state, extra={"event": "duplicate"})
+            rows.append(row)
+    return rows
+
+
+def _add_row(session: Session, ctx: PipelineContext, sha: str, item: Fetched) -> tuple[RawMessage, bool]:
     pairs = header_pairs(header_block(item.raw))
     ids = MSGID_RE.findall(next((v for k, v in pairs if k.lower() == "message-id"), ""))
-    received = top_received_time(pairs)
-    with session_scope(ctx.engine) as session:
-        row, created = add_raw(
-            session,
-            sha=sha,
-            size=len(item.raw),
-            mailbox=ctx.mailbox,
-            folder=item.folder,
-            uid=item.uid,
-            uidvalidity=item.uidvalidity,
-            internaldate=item.internaldate,
-            received_header_at=received,
-            message_id=ids[0][:998] if ids else None,
-        )
-    if not created:
-        log.info("message %s seen before (state %s)", sha[:12], row.state, extra={"event": "duplicate"})
-    return row
+    return add_raw(
+        session,
+        sha=sha,
+        size=len(item.raw),
+        mailbox=ctx.mailbox,
+        folder=item.folder,
+        uid=item.uid,
+        uidvalidity=item.uidvalidity,
+        internaldate=item.internaldate,
+        received_header_at=top_received_time(pairs),
+        message_id=ids[0][:998] if ids else None,
+    )

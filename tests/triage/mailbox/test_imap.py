@@ -111,3 +111,18 @@ def test_idle_is_reissued_before_idle_seconds(settings: Settings, dovecot: Dovec
     src.close()
     assert len(calls) >= 3  # IDLE, DONE and IDLE again every idle_seconds
     assert all(b - a >= 0.4 for a, b in itertools.pairwise(calls))
+
+
+def test_a_batch_is_marked_with_one_move(settings: Settings, dovecot: DovecotServer) -> None:
+    dovecot.append(*[_msg(i) for i in range(4)])
+    src = _source(settings, dovecot)
+    src.open()
+    items = [i for b in src.fetch_batches(0, 10) for i in b]
+    moves: list[list[int]] = []
+    real_move = src.client.move
+    src.client.move = lambda uids, folder: moves.append(list(uids)) or real_move(uids, folder)  # type: ignore[method-assign]
+    src.mark_processed_many(items[:3])
+    src.mark_processed_many([])
+    src.close()
+    assert moves == [[i.uid for i in items[:3]]]
+    assert dovecot.count("INBOX") == 1 and dovecot.count("Processed") == 3
