@@ -134,8 +134,8 @@ class Component:
 
 
 def _inside_other(hit: Hit, hits: list[Hit]) -> bool:
-    """Within a longer hit of another type: the longer, more specific reading holds."""
-    return any(o.row["type"] != hit.row["type"] and o.start <= hit.start and hit.end <= o.end
+    """Starting within a longer hit of another type: the longer, more specific reading holds."""
+    return any(o.row["type"] != hit.row["type"] and o.start <= hit.start < o.end
                and o.end - o.start > hit.end - hit.start for o in hits)
 
 
