@@ -61,6 +61,8 @@ class OutboxSender:
         self.engine = engine
         self.metrics = metrics
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._smtp: smtplib.SMTP | None = None  # kept open across the rows of one deliver_due call
+        self._keep = False
 
     # --- claiming
 
@@ -126,11 +128,26 @@ class OutboxSender:
         return smtp
 
     def send_smtp(self, row: Outbox) -> Attempt:
-        """One SMTP transaction; the server's final reply is what gets recorded."""
+        """One SMTP transaction; the server's final reply is what gets recorded.
+
+        Inside ``deliver_due`` the connection is kept for the next row (RSET after a failed
+        transaction), so a batch of acknowledgments costs one connect and login, not one each.
+        """
         if not row.to_address or not row.raw:
             return Attempt(False, "nothing to send: no recipient or no message", permanent=True)
+        reused = self._smtp is not None
+        result = self._send_once(row)
+        if reused and result.response.startswith("stale:"):  # the kept connection had timed out: once afresh
+            result = self._send_once(row)
+        if result.response.startswith("stale:"):
+            result = Attempt(False, "smtp:" + result.response.removeprefix("stale:"))
+        if not self._keep:
+            self._hang_up()
+        return result
+
+    def _send_once(self, row: Outbox) -> Attempt:
         try:
-            smtp = self._connect()
+            smtp = self._open()
         except smtplib.SMTPAuthenticationError as exc:
             return Attempt(False, f"auth: {_reply_text(exc.smtp_code, exc.smtp_error)}")
         except OAuthError as exc:
@@ -138,25 +155,60 @@ class OutboxSender:
         except (OSError, smtplib.SMTPException) as exc:
             return Attempt(False, f"connect: {type(exc).__name__}: {exc}")
         try:
-            code, msg = smtp.mail(self._envelope_from())
-            if code != 250:
-                return Attempt(False, f"MAIL FROM: {_reply_text(code, msg)}", permanent=500 <= code < 600)
-            code, msg = smtp.rcpt(row.to_address)
-            if code not in (250, 251):
-                return Attempt(False, f"RCPT TO: {_reply_text(code, msg)}", permanent=500 <= code < 600)
-            code, msg = smtp.data(row.raw)
-            if code != 250:
-                return Attempt(False, f"DATA: {_reply_text(code, msg)}", permanent=500 <= code < 600)
-            return Attempt(True, _reply_text(code, msg))
-        except UnicodeError as exc:  # a non-ASCII address this relay cannot take: retrying will not help
-            return Attempt(False, f"address: {type(exc).__name__}: {exc}", permanent=True)
-        except (OSError, smtplib.SMTPException) as exc:
-            return Attempt(False, f"smtp: {type(exc).__name__}: {exc}")
-        finally:
             try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+                code, msg = smtp.mail(self._envelope_from())
+            except smtplib.SMTPServerDisconnected as exc:  # nothing was sent: safe to retry on a new connection
+                self._drop()
+                return Attempt(False, f"stale: {type(exc).__name__}: {exc}")
+            result = self._transaction(smtp, row, code, msg)
+        except UnicodeError as exc:  # a non-ASCII address this relay cannot take: retrying will not help
+            result = Attempt(False, f"address: {type(exc).__name__}: {exc}", permanent=True)
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            return Attempt(False, f"smtp: {type(exc).__name__}: {exc}")
+        if not result.ok:
+            self._reset()
+        return result
+
+    def _transaction(self, smtp: smtplib.SMTP, row: Outbox, code: int, msg: bytes) -> Attempt:
+        if code != 250:
+            return Attempt(False, f"MAIL FROM: {_reply_text(code, msg)}", permanent=500 <= code < 600)
+        assert row.to_address is not None and row.raw is not None
+        code, msg = smtp.rcpt(row.to_address)
+        if code not in (250, 251):
+            return Attempt(False, f"RCPT TO: {_reply_text(code, msg)}", permanent=500 <= code < 600)
+        code, msg = smtp.data(row.raw)
+        if code != 250:
+            return Attempt(False, f"DATA: {_reply_text(code, msg)}", permanent=500 <= code < 600)
+        return Attempt(True, _reply_text(code, msg))
+
+    def _open(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        return self._smtp
+
+    def _reset(self) -> None:
+        """Abort a failed transaction so the connection can carry the next one (or drop it)."""
+        if self._smtp is None:
+            return
+        try:
+            self._smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def _hang_up(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
     def write_eml(self, row: Outbox, directory: Path) -> Attempt:
         """File mode: the message as ``<id>.eml``, written atomically."""
@@ -233,17 +285,27 @@ class OutboxSender:
         except Exception:
             log.exception("outbox: claiming failed")
             return 0
-        for row_id in ids:
-            try:
-                with session_scope(self.engine) as session:
-                    row = session.get(Outbox, row_id)
-                if row is None:
-                    continue
-                try:
-                    result = self.attempt(row)
-                except Exception as exc:  # bad input never escapes the sender
-                    result = Attempt(False, f"unexpected: {type(exc).__name__}: {exc}")
-                sent += self.settle(row_id, result)
-            except Exception:
-                log.exception("outbox %s: settling failed", row_id)
+        self._keep = True
+        try:
+            for row_id in ids:
+                sent += self._deliver_one(row_id)
+        finally:
+            self._keep = False
+            self._hang_up()
         return sent
+
+    def _deliver_one(self, row_id: int) -> bool:
+        try:
+            with session_scope(self.engine) as session:
+                row = session.get(Outbox, row_id)
+            if row is None:
+                return False
+            try:
+                result = self.attempt(row)
+            except Exception as exc:  # bad input never escapes the sender
+                self._drop()
+                result = Attempt(False, f"unexpected: {type(exc).__name__}: {exc}")
+            return self.settle(row_id, result)
+        except Exception:
+            log.exception("outbox %s: settling failed", row_id)
+            return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -236,3 +237,44 @@ def test_unsendable_address_fails_without_retries(settings: Settings, engine: En
     assert OutboxSender(s, engine).deliver_due() == 0
     [row] = _rows(engine)
     assert row.status == "failed" and row.attempts == 1 and (row.last_error or "").startswith("address:")
+
+
+class _CountingSender(OutboxSender):
+    """Counts connections; optionally cuts the kept connection after each settled row (a server timeout)."""
+
+    def __init__(self, *args: Any, cut: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connects, self.cut = 0, cut
+
+    def _connect(self) -> Any:
+        self.connects += 1
+        return super()._connect()
+
+    def settle(self, row_id: int, result: Any) -> bool:
+        if self.cut and self._smtp is not None and self._smtp.sock is not None:
+            self._smtp.sock.shutdown(socket.SHUT_RDWR)
+        return super().settle(row_id, result)
+
+
+def test_a_batch_goes_over_one_connection(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server)
+    _queue(engine, s)
+    mail = parsed("human.eml")
+    mail.from_address = "josé@polícia.example"  # fails in the middle of the batch: RSET, then the next row
+    with session_scope(engine) as session:
+        queue_ack(session, s, mail, new_ticket(session), "es")
+    _queue(engine, s, 2)
+    sender = _CountingSender(s, engine)
+    assert sender.deliver_due() == 3
+    assert sender.connects == 1 and sender._smtp is None  # hung up after the batch
+    assert len(smtp_server.wait_for(3)) == 3
+    assert [r.status for r in _rows(engine)] == ["sent", "failed", "sent", "sent"]
+
+
+def test_a_kept_connection_that_died_is_replaced(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server)
+    _queue(engine, s, 3)
+    sender = _CountingSender(s, engine, cut=True)
+    assert sender.deliver_due() == 3
+    assert sender.connects == 3 and len(smtp_server.wait_for(3)) == 3
+    assert all(r.status == "sent" and r.attempts == 1 for r in _rows(engine))
