@@ -100,6 +100,8 @@ def _list(raw: Any) -> list[str]:
 
 def _text(raw: Any) -> str:
     text = " ".join(str(raw).split())
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refused on SQLite too, for one behaviour
+        raise CorrectionError("contains a NUL character")
     if len(text) > TEXT_LIMIT:
         raise CorrectionError(f"longer than {TEXT_LIMIT} characters")
     return text

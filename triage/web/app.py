@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from triage.metrics import Metrics
 from triage.settings import Settings
-from triage.web.deps import LoginRequired
+from triage.web.deps import API_CHALLENGE, API_REFUSAL, LoginRequired, bearer_user
 from triage.web.render import make_templates
 from triage.web.routes.api import router as api_router
 from triage.web.routes.audit import router as audit_router
@@ -76,8 +81,36 @@ def _add_handlers(app: FastAPI) -> None:
             request, "error.html", {"status": exc.status_code, "detail": str(exc.detail)}, status_code=exc.status_code
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _framework_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Errors raised by the framework itself (an unparsable body: 400, unknown route: 404)."""
+        if exc.status_code == 400 and (refused := _api_refusal(request)):
+            return refused
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if refused := _api_refusal(request):
+            return refused
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+            return JSONResponse({"detail": _error_list(exc)}, status_code=422)
         return HTMLResponse("Invalid request", status_code=422)
+
+
+def _api_refusal(request: Request) -> Response | None:
+    """A 401 for an API request without a valid token whose body or parameters FastAPI refused first.
+
+    FastAPI parses the body and parameters before it runs the token dependency; without this an
+    anonymous caller could tell a malformed request (400/422) from a well-formed one.
+    """
+    if not request.url.path.startswith("/api/"):
+        return None
+    with Session(request.app.state.engine) as db:
+        if bearer_user(request, db) is not None:
+            return None
+    return JSONResponse(API_REFUSAL, status_code=401, headers=API_CHALLENGE)
+
+
+def _error_list(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Validation errors without the echoed input: undecodable bytes there made the reply a 500."""
+    return [jsonable_encoder({k: v for k, v in err.items() if k != "input"}) for err in exc.errors()]

@@ -117,13 +117,21 @@ async def csrf_admin(viewer: PostingViewer) -> Viewer:
 PostingAdmin = Annotated[Viewer, Depends(csrf_admin)]
 
 
+API_REFUSAL = {"detail": "API token required"}
+API_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def bearer_user(request: Request, db: Session) -> User | None:
+    """The active user owning the request's bearer token, if any."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token_user(db, token.strip()) if scheme.lower() == "bearer" else None
+
+
 def api_user(request: Request, db: DB) -> User:
     """The user owning the bearer token; the API never accepts the session cookie."""
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    user = token_user(db, token.strip()) if scheme.lower() == "bearer" else None
+    user = bearer_user(request, db)
     if user is None:
-        raise HTTPException(status_code=401, detail="API token required", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(status_code=401, detail=API_REFUSAL["detail"], headers=API_CHALLENGE)
     return user
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from store.corrections import CorrectionError, apply_correction
+from store.corrections import CORRECTABLE, CorrectionError, apply_correction
 from store.models import Ticket
 from store.queries import MAX_PAGE_SIZE, queue
 from store.tickets import fields_of
@@ -19,7 +19,20 @@ from triage.web.render import page
 from triage.web.routes.filters import build_filter
 from triage.web.workflow import WorkflowError, set_status
 
-router = APIRouter(prefix="/api", tags=["tickets"])
+
+class ApiError(BaseModel):
+    """Every refusal: a message, or FastAPI's list of validation errors."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "a request body that is not JSON"},
+    401: {"model": ApiError, "description": "no valid API token"},
+    422: {"model": ApiError, "description": "invalid parameters, or a correction refused"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ApiError, "description": "no such ticket"}}
+router = APIRouter(prefix="/api", tags=["tickets"], responses=ERRORS)
 TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -75,7 +88,11 @@ class TicketPage(BaseModel):
 class TicketUpdate(BaseModel):
     """Corrections by field name (validated like the UI's) and/or a new status."""
 
-    fields: dict[str, Any] = Field(default_factory=dict, max_length=20)
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=20,
+        json_schema_extra={"propertyNames": {"enum": list(CORRECTABLE)}},  # documented; unknown names get a 422
+    )
     status: str | None = None
 
 
@@ -131,13 +148,13 @@ def _ticket(db: Session, ticket_id: int) -> Ticket:
     return t
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketDetail)
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=NOT_FOUND)
 def get_ticket(request: Request, db: DB, user: ApiUser, ticket_id: TicketId) -> TicketDetail:
     """One ticket with its machine values, evidence and corrections."""
     return _detail(request, db, _ticket(db, ticket_id))
 
 
-@router.patch("/tickets/{ticket_id}", response_model=TicketDetail)
+@router.patch("/tickets/{ticket_id}", response_model=TicketDetail, responses=NOT_FOUND)
 def update_ticket(request: Request, db: DB, user: ApiUser, ticket_id: TicketId, body: TicketUpdate) -> TicketDetail:
     """Apply corrections and/or a status change; all-or-nothing, audited as the token's user."""
     t = _ticket(db, ticket_id)

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from store.queries import QueueFilter
 
+MAX_ID = 2**31 - 1  # the database's integer ids; a larger number would overflow PostgreSQL's column
+
 
 def _clean(value: str | None, limit: int = 200) -> str | None:
-    value = (value or "").strip()
+    """Trimmed and bounded; NUL dropped, which PostgreSQL refuses in text (it would be a 500)."""
+    value = (value or "").replace("\x00", "").strip()
     return value[:limit] or None
+
+
+def _user_id(value: str) -> int | None:
+    """A decimal user id in the database's range; '²' passes ``isdigit`` but is no number."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 def build_filter(
@@ -29,8 +40,8 @@ def build_filter(
         assignee_id = me
     elif assignee == "none":
         unassigned = True
-    elif assignee and assignee.isdigit():
-        assignee_id = int(assignee)
+    elif assignee:
+        assignee_id = _user_id(assignee)
     return QueueFilter(
         status=_clean(status, 30),
         request_type=_clean(request_type, 40),
