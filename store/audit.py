@@ -69,8 +69,7 @@ def record(
     ).first()
     ev.prev_hash = prev or ""
     ev.hash = _digest(ev)
-    session.add(ev)
-    session.flush()
+    session.add(ev)  # written by the next flush: the next record() flushes it before reading its hash
     return ev
 
 

@@ -18,6 +18,7 @@ from store.models import SenderBlock
 
 LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$|^xn--[a-z0-9-]{1,59}$")
 MAX_PATTERN = 320
+MEMO_KEY = "blocklist_match"  # session.info key of the per-session memo of match()
 
 
 class BlocklistError(ValueError):
@@ -79,6 +80,7 @@ def add(session: Session, pattern: str, reason: str = "", actor: str = "system")
         block.reason = reason
     session.add(block)
     session.flush()
+    session.info.pop(MEMO_KEY, None)
     record(session, "sender_blocked", actor=actor, field="blocklist", old=old, new={"pattern": key, "reason": reason})
     return block
 
@@ -92,6 +94,7 @@ def remove(session: Session, pattern: str, actor: str = "system") -> bool:
     record(session, "sender_unblocked", actor=actor, field="blocklist", old={"pattern": key, "reason": block.reason})
     session.delete(block)
     session.flush()
+    session.info.pop(MEMO_KEY, None)
     return True
 
 
@@ -100,12 +103,21 @@ def list_blocks(session: Session) -> list[SenderBlock]:
 
 
 def match(session: Session, address: str) -> SenderBlock | None:
-    """The most specific block covering ``address``, or None."""
+    """The most specific block covering ``address``, or None.
+
+    Remembered for the session (filing asks twice per message: to flag the ticket and to
+    gate the acknowledgment); ``add`` and ``remove`` forget it.
+    """
+    memo: dict[str, SenderBlock | None] = session.info.setdefault(MEMO_KEY, {})
+    if address in memo:
+        return memo[address]
     keys = candidates(address)
-    if not keys:
-        return None
-    found = {b.pattern: b for b in session.exec(select(SenderBlock).where(col(SenderBlock.pattern).in_(keys)))}
-    return next((found[k] for k in keys if k in found), None)
+    found = (
+        {b.pattern: b for b in session.exec(select(SenderBlock).where(col(SenderBlock.pattern).in_(keys)))}
+        if keys else {}
+    )
+    memo[address] = next((found[k] for k in keys if k in found), None)
+    return memo[address]
 
 
 def blocked_reason(session: Session, address: str) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -98,8 +99,21 @@ def set_field(
 FieldValue = tuple[Any, float | None, list[dict[str, Any]]]
 
 
-def set_fields(session: Session, ticket_id: int, values: dict[str, FieldValue]) -> None:
-    """``set_field`` for many fields with one query (the daemon writes a dozen per message)."""
+def set_fields(session: Session, ticket_id: int, values: dict[str, FieldValue], *, new_ticket: bool = False) -> None:
+    """``set_field`` for many fields with one query (the daemon writes a dozen per message).
+
+    A ticket created in this transaction has no field rows yet: they go in with one
+    multi-row INSERT, without the lookup.
+    """
+    if new_ticket:
+        if values:
+            rows = [
+                {"ticket_id": ticket_id, "name": name, "machine_value": value, "confidence": confidence,
+                 "evidence": evidence, "corrected": False}
+                for name, (value, confidence, evidence) in values.items()
+            ]
+            session.execute(insert(TicketField.__table__), rows)  # type: ignore[attr-defined]
+        return
     existing = fields_of(session, ticket_id)
     for name, (value, confidence, evidence) in values.items():
         row = existing.get(name) or TicketField(ticket_id=ticket_id, name=name)

@@ -75,3 +75,11 @@ def test_changes_are_audited(engine: Engine) -> None:
         events = list(s.exec(select(AuditEvent)))
         assert [(e.action, e.actor) for e in events] == [("sender_blocked", "alice"), ("sender_unblocked", "bob")]
         assert verify_chain(s) == []
+
+
+def test_a_remembered_answer_is_forgotten_when_the_list_changes(engine: Engine) -> None:
+    with Session(engine) as s:
+        assert match(s, "new@spoof.example") is None  # remembered for the session ...
+        add(s, "spoof.example", "spoofing")
+        block = match(s, "new@spoof.example")  # ... until a block is added
+        assert block is not None and block.pattern == "spoof.example"

@@ -18,9 +18,11 @@ from store.tickets import (
     ack_summary,
     allocate_reference,
     create_ticket,
+    fields_of,
     find_by_message_id,
     find_by_reference,
     references_in,
+    set_fields,
 )
 
 WHEN = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -121,3 +123,21 @@ def test_raw_dedupe_and_checkpoints(engine: Engine) -> None:
         advance(session, "m", "INBOX", 40)
         assert sync_uidvalidity(session, "m", "INBOX", 100) == (42, False)
         assert sync_uidvalidity(session, "m", "INBOX", 101) == (0, True)
+
+
+def test_fields_of_a_new_ticket_in_one_insert_and_updates_later(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        ticket = create_ticket(session, received_at=WHEN, mailbox="m", subject="s")
+        assert ticket.id is not None
+        ev = [{"field": "agency", "text": "Polizei"}]
+        set_fields(session, ticket.id, {"agency": ("Polizei", 0.9, ev), "deadline": (None, None, [])},
+                   new_ticket=True)
+        got = fields_of(session, ticket.id)
+        assert sorted(got) == ["agency", "deadline"]
+        assert got["agency"].machine_value == "Polizei" and got["agency"].evidence == ev
+        assert got["deadline"].machine_value is None and not got["agency"].corrected
+        set_fields(session, ticket.id, {"agency": ("BKA", 0.5, [])})  # a follow-up updates in place
+    with session_scope(engine) as session:
+        again = fields_of(session, ticket.id)
+        assert again["agency"].machine_value == "BKA" and again["agency"].confidence == 0.5
+        assert len(again) == 2

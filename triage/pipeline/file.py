@@ -33,11 +33,13 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def apply_extraction(session: Session, ticket: Ticket, result: Extraction, *, fill_only: bool) -> None:
+def apply_extraction(
+    session: Session, ticket: Ticket, result: Extraction, *, fill_only: bool, new_ticket: bool = False
+) -> None:
     """Copy extracted values onto the ticket and its TicketField rows.
 
     A new ticket takes every value; a follow-up only fills what is still unknown, and can
-    raise ``emergency`` but never lower it.
+    raise ``emergency`` but never lower it. ``new_ticket``: created in this transaction (no field rows yet).
     """
     assert ticket.id is not None
     for name in TICKET_FIELDS:
@@ -63,7 +65,7 @@ def apply_extraction(session: Session, ticket: Ticket, result: Extraction, *, fi
             continue
         evidence = [asdict(e) for e in result.evidence.get(name, [])]
         values[name] = (_json_value(value), result.confidence.get(name), evidence)
-    set_fields(session, ticket.id, values)
+    set_fields(session, ticket.id, values, new_ticket=new_ticket)
 
 
 def flag_for_review(ticket: Ticket, reasons: list[str]) -> None:

@@ -102,7 +102,7 @@ def file_step(
     assert ticket.id is not None
     errors = problems + (result.errors if result is not None else [])
     if result is not None:
-        apply_extraction(session, ticket, result, fill_only=not new_ticket)
+        apply_extraction(session, ticket, result, fill_only=not new_ticket, new_ticket=new_ticket)
     flag_for_review(ticket, errors)
     flag_blocked_sender(session, ticket, parsed.from_address)
     if not new_ticket and mail_class == "human" and ticket.status in REOPEN_STATUSES:
