@@ -56,7 +56,7 @@ test: install system-deps axe lint typecheck
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 fuzz: install
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/triage/test_fuzz.py $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/triage/test_fuzz.py tests/triage/web/test_schemathesis.py $(PYTEST_ARGS)
 	$(BIN)/python -m bench.fuzz_parse --extract -max_total_time=$(FUZZ_SECONDS)
 
 bench: install system-deps
