@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -30,7 +30,7 @@ from triage.web.routes.queue import router as queue_router
 from triage.web.routes.reports import router as reports_router
 from triage.web.routes.tickets import router as tickets_router
 from triage.web.routes.users import router as users_router
-from triage.web.security import security_headers
+from triage.web.security import refuse_nul, security_headers
 from triage.web.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -38,6 +38,7 @@ from store.users import create_api_token
 from tests.conftest import FIXTURES
 from tests.servers.postgres import create_database, drop_database, server_available
 from tests.triage.test_fuzz import FUZZ
+from tests.triage.web.conftest import csrf_of, login
 from tests.triage.web.seed import seed
 from triage.settings import Settings, load_settings
 from triage.web.app import create_app
@@ -162,10 +163,12 @@ QUERIES = [(name, value) for name in ODD["query_params"] for value in ODD["query
 CORRECTIONS = [(name, value) for name in ODD["text_fields"] + ODD["list_fields"] for value in ODD["field_values"]]
 
 
-def _query_ok(client: TestClient, url: str, auth: dict[str, str]) -> None:
+def _query_ok(client: TestClient, url: str, auth: dict[str, str], nul_status: int = 200) -> None:
+    """The API drops NUL from its filters; the HTML pages refuse it (400)."""
     for name, value in QUERIES:
         response = client.get(url, params={name: value}, headers=auth)
-        assert response.status_code == 200, (name, value[:40], response.status_code)
+        expected = nul_status if "\x00" in value else 200
+        assert response.status_code == expected, (name, value[:40], response.status_code)
 
 
 def _corrections_ok(client: TestClient, auth: dict[str, str], ticket_id: int) -> None:
@@ -186,7 +189,31 @@ def test_odd_query_values_are_ignored_not_errors(api_app: FastAPI, auth: dict[st
 def test_odd_query_values_on_the_queue_page(reviewer: tuple[TestClient, str]) -> None:
     """The HTML queue shares the API's filter parsing."""
     client, _ = reviewer
-    _query_ok(client, "/", {})
+    _query_ok(client, "/", {}, nul_status=400)
+
+
+def _html_probe(client: TestClient) -> None:
+    """Admin pages and forms: NUL refused with a 400, out-of-range ids are no 500 (both were on PostgreSQL)."""
+    csrf = csrf_of(client.get("/").text)
+    for url in ("/audit?q=%00", "/audit?actor=%00", "/audit?ticket=a%00"):
+        assert client.get(url).status_code == 400, url
+    for ticket in ("99999999999999999999", "²", "-1"):
+        assert client.get("/audit", params={"ticket": ticket}).status_code == 200, ticket
+    posts = [
+        ("/tickets/1/notes", {"text": "a\x00b"}, 400),
+        ("/tickets/1/fields/agency", {"value": "a\x00b"}, 400),
+        ("/blocklist", {"pattern": "a\x00b@example.org", "reason": "x"}, 400),
+        ("/users/tokens", {"name": "\x00", "user_id": "1"}, 400),
+        ("/users/tokens", {"name": "t", "user_id": "99999999999999999999"}, 422),
+    ]
+    for url, data, status in posts:
+        response = client.post(url, data={**data, "csrf_token": csrf})
+        assert response.status_code == status, (url, data, response.status_code)
+
+
+def test_html_pages_refuse_nul_and_odd_ids(admin: tuple[TestClient, str], seeded: dict[str, int]) -> None:
+    assert min(seeded.values()) == 1
+    _html_probe(admin[0])
 
 
 def test_odd_corrections_are_refused_not_errors(api_app: FastAPI, auth: dict[str, str], seeded: dict[str, int]) -> None:
@@ -224,3 +251,6 @@ def test_odd_values_on_postgres(pg_app: tuple[FastAPI, dict[str, str]]) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         _query_ok(client, "/api/tickets", auth)
         _corrections_ok(client, auth, 1)
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        login(client, "adam")
+        _html_probe(client)

@@ -11,6 +11,7 @@ from store.audit import verify_chain
 from store.models import AuditEvent, Ticket
 from triage.web.deps import DB, AdminViewer
 from triage.web.render import page
+from triage.web.routes.filters import parse_id
 from triage.web.workflow import describe
 
 router = APIRouter()
@@ -36,7 +37,7 @@ def audit_page(
         stmt = stmt.where(col(AuditEvent.action) == action.strip())
     if ticket.strip():
         found = db.exec(select(Ticket.id).where(col(Ticket.reference) == ticket.strip().upper())).first()
-        tid = found if found is not None else (int(ticket) if ticket.strip().isdigit() else -1)
+        tid = found if found is not None else (parse_id(ticket.strip()) or -1)
         stmt = stmt.where(col(AuditEvent.ticket_id) == tid)
     if q.strip():
         pattern = f"%{q.strip()}%"

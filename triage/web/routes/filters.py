@@ -13,8 +13,8 @@ def _clean(value: str | None, limit: int = 200) -> str | None:
     return value[:limit] or None
 
 
-def _user_id(value: str) -> int | None:
-    """A decimal user id in the database's range; '²' passes ``isdigit`` but is no number."""
+def parse_id(value: str) -> int | None:
+    """A decimal row id in the database's range, or None; '²' passes ``isdigit`` but is no number."""
     if not (value.isascii() and value.isdigit()) or len(value) > 10:
         return None
     number = int(value)
@@ -41,7 +41,7 @@ def build_filter(
     elif assignee == "none":
         unassigned = True
     elif assignee:
-        assignee_id = _user_id(assignee)
+        assignee_id = parse_id(assignee)
     return QueueFilter(
         status=_clean(status, 30),
         request_type=_clean(request_type, 40),

@@ -64,9 +64,7 @@ def add_user(
 
 
 @router.post("/{user_id}/active", include_in_schema=False)
-def set_active(
-    db: DB, viewer: PostingAdmin, user_id: Id, active: Annotated[str, Form(max_length=5)] = "0"
-) -> Response:
+def set_active(db: DB, viewer: PostingAdmin, user_id: Id, active: Annotated[str, Form(max_length=5)] = "0") -> Response:
     user = db.get(User, user_id)
     if user is None:
         raise HTTPException(status_code=404, detail="no such user")
@@ -88,7 +86,7 @@ def add_token(
     db: DB,
     viewer: PostingAdmin,
     name: Annotated[str, Form(max_length=200)],
-    user_id: Annotated[int, Form(ge=1)],
+    user_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
 ) -> Response:
     user = db.get(User, user_id)
     if user is None or not user.active:
