@@ -122,17 +122,29 @@ def take_rate(session: Session, settings: Settings, mailbox: str, address: str, 
         (f"domain:{sender_domain(address)}", settings.ack_rate_per_domain, f"domain {sender_domain(address)}"),
         (GLOBAL_KEY, settings.ack_rate_global, "all senders"),
     ]
-    taken: list[str] = []
-    for key, limit, label in limits:
-        if limit <= 0:
-            continue
-        count = _bump(session, key, mailbox, start, now, 1)
-        taken.append(key)
-        if count > limit:
-            for k in taken:
+    active = [(key, limit, label) for key, limit, label in limits if limit > 0]
+    counts = _take_all(session, [key for key, _, _ in active], mailbox, start, now)
+    for key, limit, label in active:
+        if counts[key] > limit:
+            for k, _, _ in active:
                 _bump(session, k, mailbox, start, now, -1)
             return f"rate limit: {limit} acknowledgments an hour to {label}"
     return None
+
+
+def _take_all(session: Session, keys: list[str], mailbox: str, start: datetime, now: datetime) -> dict[str, int]:
+    """Add one to each counter in ONE multi-row upsert (the usual case: no limit is hit); the new counts."""
+    if not keys:
+        return {}
+    table: Table = SenderRate.__table__  # type: ignore[attr-defined]
+    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    ins = maker(table).values(
+        [{"key": k, "mailbox": mailbox, "window_start": start, "count": 1, "last_ack_at": now} for k in keys]
+    )
+    stmt = ins.on_conflict_do_update(
+        index_elements=["key", "mailbox", "window_start"], set_={"count": table.c.count + 1, "last_ack_at": now},
+    ).returning(table.c.key, table.c.count)
+    return {str(k): int(c) for k, c in session.execute(stmt).all()}
 
 
 def decide_ack(
