@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from store.models import AuditEvent, utcnow
 
 AUDIT_LOCK_KEY = 0x7A7D17  # advisory lock id reserved for the audit chain
+TAIL_KEY = "audit_tail"  # session.info: (transaction, id, hash) of the last event this transaction appended
 
 
 def _digest(ev: AuditEvent) -> str:
@@ -64,13 +65,34 @@ def record(
     )
     session.add(ev)
     session.flush()  # assigns the id (part of the hash) and, on SQLite, takes the write lock
-    prev = session.exec(
-        select(AuditEvent.hash).where(col(AuditEvent.id) < ev.id).order_by(col(AuditEvent.id).desc()).limit(1)
-    ).first()
-    ev.prev_hash = prev or ""
+    assert ev.id is not None
+    prev = _known_predecessor(session, ev.id)
+    if prev is None:
+        prev = session.exec(
+            select(AuditEvent.hash).where(col(AuditEvent.id) < ev.id).order_by(col(AuditEvent.id).desc()).limit(1)
+        ).first() or ""
+    ev.prev_hash = prev
     ev.hash = _digest(ev)
     session.add(ev)  # written by the next flush: the next record() flushes it before reading its hash
+    if session.get_nested_transaction() is None:
+        session.info[TAIL_KEY] = (session.get_transaction(), ev.id, ev.hash)
     return ev
+
+
+def _known_predecessor(session: Session, event_id: int) -> str | None:
+    """The hash of the event this transaction appended just before, when it is certainly the predecessor.
+
+    The chain lock (advisory lock or SQLite write lock) is held from our first append until
+    commit, so nobody else can append in between; the ids must also be consecutive (a
+    savepoint rolled back or another gap means: ask the database).
+    """
+    tail = session.info.get(TAIL_KEY)
+    if tail is None or session.get_nested_transaction() is not None:
+        return None
+    txn, last_id, last_hash = tail
+    if txn is not session.get_transaction() or event_id != last_id + 1:
+        return None
+    return str(last_hash)
 
 
 @dataclass(frozen=True)

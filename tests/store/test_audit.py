@@ -57,3 +57,33 @@ def test_concurrent_writers_never_fork_the_chain_sqlite(db_url: str) -> None:
 
 def test_concurrent_writers_never_fork_the_chain_postgres(pg_url: str) -> None:
     assert _concurrent_appends(pg_url) == []
+
+
+def _savepoint_rollback_then_more(url: str) -> list:
+    """Events appended in one transaction, one of them inside a savepoint that is rolled back."""
+    from store.db import make_engine
+
+    eng = make_engine(url)
+    with Session(eng) as s:
+        record(s, "first")
+        record(s, "second")  # predecessor known without asking the database
+        nested = s.begin_nested()
+        record(s, "lost")
+        nested.rollback()
+        with s.begin_nested():
+            record(s, "kept")  # appended inside a savepoint that is released
+        record(s, "third")  # the rolled-back id is reused (SQLite) or skipped (PostgreSQL): asked again
+        s.commit()
+        record(s, "next transaction")
+        s.commit()
+        actions = [e.action for e in s.exec(__import__("sqlmodel").select(AuditEvent).order_by(AuditEvent.id))]
+        assert actions == ["first", "second", "kept", "third", "next transaction"]
+        return verify_chain(s)
+
+
+def test_chain_within_one_transaction_and_across_savepoints_sqlite(db_url: str) -> None:
+    assert _savepoint_rollback_then_more(db_url) == []
+
+
+def test_chain_within_one_transaction_and_across_savepoints_postgres(pg_url: str) -> None:
+    assert _savepoint_rollback_then_more(pg_url) == []

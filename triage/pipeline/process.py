@@ -100,6 +100,7 @@ def file_step(
             sender_name=parsed.from_name[:500] or None,
         )
     assert ticket.id is not None
+    ticket.updated_at = utcnow()  # set before the extraction's flush: one UPDATE of the ticket, not two
     errors = problems + (result.errors if result is not None else [])
     if result is not None:
         apply_extraction(session, ticket, result, fill_only=not new_ticket, new_ticket=new_ticket)
@@ -108,7 +109,6 @@ def file_step(
     if not new_ticket and mail_class == "human" and ticket.status in REOPEN_STATUSES:
         audit.record(session, "ticket_reopened", ticket_id=ticket.id, old=ticket.status, new="in_review")
         ticket.status, ticket.closed_at = "in_review", None
-    ticket.updated_at = utcnow()
     session.add(ticket)
     msg = inbound_message(ticket, row, parsed, mail_class, result, "; ".join(errors) or None)
     session.add(msg)
