@@ -1,10 +1,11 @@
-"""SQL statements per message of `triage run --once`: a figure that does not move with machine load.
+"""SQL statements and step times per message of a drained backlog: where the time outside NLP goes.
 
 Wall-clock rates on a shared 2-core machine vary by a factor of two between runs; the number of
-statements the daemon sends per message (and the time spent outside extraction) does not. Runs
-the daemon in-process on a Maildir backlog, SQLite, file-mode outbox, no spaCy.
+statements the daemon sends per message does not, and the per-step times (from the daemon's own
+step metrics, no profiler overhead) say which step to work on. Runs the daemon in-process on a
+Maildir backlog, SQLite, file-mode outbox; without spaCy unless ``--spacy``.
 
-    python -m bench.statements [--n 200]
+    python -m bench.statements [--n 200] [--spacy]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from store.db import make_engine
 from store.migrate import upgrade
 from triage.daemon import Daemon
 from triage.mailbox.maildir import MaildirSource
+from triage.metrics import Metrics
 from triage.settings import load_settings
 
 
@@ -37,17 +39,19 @@ def _maildir(root: Path, raws: list[bytes]) -> Path:
     return box
 
 
-def measure(n: int) -> dict[str, Any]:
+def measure(n: int, use_spacy: bool = False) -> dict[str, Any]:
     """Statements by kind, per message, for one drained backlog of ``n`` generated messages."""
     root = Path(tempfile.mkdtemp(prefix="triage-stmts-"))
     try:
         url = f"sqlite:///{root / 'triage.db'}"
-        settings = load_settings(database_url=url, data_dir=root / "data", outbox_dir=root / "out", use_spacy=False,
+        settings = load_settings(database_url=url, data_dir=root / "data", outbox_dir=root / "out", use_spacy=use_spacy,
                                  ack_unverified=True, ack_max_age_days=100000, ack_rate_per_sender=100000,
                                  ack_rate_per_domain=100000)
         upgrade(url)
         engine = make_engine(url)
-        daemon = Daemon(settings, engine, source=MaildirSource(_maildir(root, generate(n)), name="bench"))
+        metrics = Metrics()
+        daemon = Daemon(settings, engine, source=MaildirSource(_maildir(root, generate(n)), name="bench"),
+                        metrics=metrics)
         daemon.warm_up()
         kinds: Counter[str] = Counter()
 
@@ -61,15 +65,27 @@ def measure(n: int) -> dict[str, Any]:
         total = sum(kinds.values())
         return {"messages": n, "statements": total, "per_message": round(total / n, 1),
                 "by_kind_per_message": {k: round(v / n, 2) for k, v in kinds.most_common()},
-                "seconds_without_spacy": round(seconds, 2)}
+                "spacy": use_spacy, "seconds": round(seconds, 2),
+                "ms_per_message": round(1000 * seconds / n, 1), "step_ms_per_message": _steps(metrics, n)}
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _steps(metrics: Metrics, n: int) -> dict[str, float]:
+    sums = {
+        sample.labels["step"]: sample.value
+        for family in metrics.registry.collect() if family.name == "triage_step_seconds"
+        for sample in family.samples if sample.name.endswith("_sum")
+    }
+    return {step: round(1000 * total / n, 2) for step, total in sorted(sums.items(), key=lambda kv: -kv[1])}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--n", type=int, default=200)
-    print(json.dumps(measure(ap.parse_args().n), indent=1))
+    ap.add_argument("--spacy", action="store_true", help="load the spaCy pipelines (as production does)")
+    args = ap.parse_args()
+    print(json.dumps(measure(args.n, args.spacy), indent=1))
 
 
 if __name__ == "__main__":
