@@ -52,8 +52,10 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
+# The whole suite on SQLite, then every database-facing test again on PostgreSQL.
 test: install system-deps axe lint typecheck
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+	TRIAGE_TEST_DATABASE=postgres $(BIN)/pytest -q -m "not browser and not slow" tests/store tests/triage $(PYTEST_ARGS)
 
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/triage/test_fuzz.py tests/triage/web/test_schemathesis.py $(PYTEST_ARGS)

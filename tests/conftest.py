@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +12,6 @@ from sqlalchemy.engine import Engine
 from store.db import make_engine
 from store.migrate import upgrade
 from triage.settings import Settings, load_settings
-
-pytest_plugins = ["tests.servers.smtp"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -25,11 +24,31 @@ pytest_plugins = [
 ]
 
 
+TEST_DATABASE = os.environ.get("TRIAGE_TEST_DATABASE", "sqlite")
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: SQLite by default; PostgreSQL with TRIAGE_TEST_DATABASE=postgres.
+
+    `make test` runs the suite on SQLite, then the database-facing tests again on PostgreSQL.
+    """
+    if TEST_DATABASE == "postgres":
+        from tests.servers.postgres import create_database, drop_database, server_available
+
+        reason = server_available()
+        if reason is not None:
+            pytest.skip(f"TRIAGE_TEST_DATABASE=postgres but no PostgreSQL server answers: {reason}")
+        name, url = create_database()
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            drop_database(name)
+        return
     url = f"sqlite:///{tmp_path / 'triage.db'}"
     upgrade(url)
-    return url
+    yield url
 
 
 @pytest.fixture
@@ -41,7 +60,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for key in list(__import__("os").environ):
+    for key in list(os.environ):
         if key.startswith("TRIAGE_"):
             monkeypatch.delenv(key)
     return load_settings(database_url=db_url, data_dir=tmp_path / "data", secret_key="test-secret")
