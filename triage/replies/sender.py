@@ -261,10 +261,10 @@ class OutboxSender:
     def _mark_sent(self, session: Session, row: Outbox, result: Attempt, now: datetime) -> None:
         row.status, row.sent_at, row.smtp_response, row.last_error = "sent", now, result.response, None
         if row.kind == "ack" and row.ticket_id is not None:
-            ticket = session.get(Ticket, row.ticket_id)
-            if ticket is not None and ticket.acknowledged_at is None:
-                ticket.acknowledged_at = now
-                session.add(ticket)
+            session.execute(
+                update(Ticket).where(col(Ticket.id) == row.ticket_id, col(Ticket.acknowledged_at).is_(None))
+                .values(acknowledged_at=now)
+            )
         record(session, f"{row.kind}_sent", ticket_id=row.ticket_id,
                detail={"outbox_id": row.id, "response": result.response, "attempts": row.attempts})
         log.info("outbox %s: %s sent to %s: %s", row.id, row.kind, row.to_address, result.response)
@@ -285,21 +285,28 @@ class OutboxSender:
         except Exception:
             log.exception("outbox: claiming failed")
             return 0
+        if not ids:
+            return 0
+        try:
+            with session_scope(self.engine) as session:  # one read for the batch
+                rows = list(session.exec(select(Outbox).where(col(Outbox.id).in_(ids))))
+        except Exception:
+            log.exception("outbox: reading the claimed rows failed")
+            return 0
+        order = {row_id: i for i, row_id in enumerate(ids)}
         self._keep = True
         try:
-            for row_id in ids:
-                sent += self._deliver_one(row_id)
+            for row in sorted(rows, key=lambda r: order.get(r.id or 0, 0)):
+                sent += self._deliver_one(row)
         finally:
             self._keep = False
             self._hang_up()
         return sent
 
-    def _deliver_one(self, row_id: int) -> bool:
+    def _deliver_one(self, row: Outbox) -> bool:
+        row_id = row.id
+        assert row_id is not None
         try:
-            with session_scope(self.engine) as session:
-                row = session.get(Outbox, row_id)
-            if row is None:
-                return False
             try:
                 result = self.attempt(row)
             except Exception as exc:  # bad input never escapes the sender
