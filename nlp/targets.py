@@ -90,9 +90,12 @@ class TargetFinder:
 
     def _post_list(self, name: str, source: Source, text: str, pos: int) -> list[Found]:
         """Posts listed after a link as ``t.me/chan/203, /204 und /209``."""
-        channel = name.split("/")[0]
+        parts = name.split("/")
+        if parts[0] == "c":  # a private channel's link "t.me/c/1873341122/45": the id is part of the channel
+            parts = ["/".join(parts[:2]), *parts[2:]]
+        channel = parts[0]
         out: list[Found] = []
-        if "/" not in name:  # "the channel t.me/chan, in posts 14, 15 and 19"
+        if len(parts) == 1:  # "the channel t.me/chan, in posts 14, 15 and 19"
             m = self.rx["post_list"].match(text, pos)
             if m:
                 for num in re.findall(r"\d+", m.group("v")):
