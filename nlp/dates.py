@@ -43,7 +43,7 @@ class DeadlineReader:
         self.filler = re.compile(rf"(?:[\s,:]+|(?:{fillers}|{weekdays})\b\.?|{clock}(?=[\s,]))*", re.IGNORECASE)
         self.date = re.compile(
             r"(?P<iso>\d{4}-\d{2}-\d{2})\b"
-            r"|(?P<num>\d{1,2})[./-](?P<num2>\d{1,2})(?:[./-](?P<year>\d{4}|\d{2}))?\b(?![./-]\d)"
+            r"|(?P<num>\d{1,2})(?:[/-]|\.\s?)(?P<num2>\d{1,2})(?:(?:[/-]|\.\s?)(?P<year>\d{4}|\d{2}))?\b(?![./-]\d)"
             rf"|(?P<dm>\d{{1,2}}(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|di\s+|of\s+)?(?:{months})\b\.?(?:,?\s+(?:de\s+|del\s+)?\d{{4}})?)"
             rf"|(?P<md>(?:{months})\b\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)",
             re.IGNORECASE,
@@ -55,6 +55,17 @@ class DeadlineReader:
         rows = load_jsonl(legal / "deadline_cues.jsonl")
         self.date_cues = compile_rows([r for r in rows if r["kind"] == "date"])
         self.duration_cues = compile_rows([r for r in rows if r["kind"] == "duration"])
+        context: dict[str, str] = load_json(legal / "deadline_context.json")
+        self.promotional = re.compile(context["promotional"], re.IGNORECASE)
+        self.anchor = re.compile(context["anchor"], re.IGNORECASE)
+
+    def strong(self, text: str, found: Deadline) -> bool:
+        """A deadline that holds even in a mail that is no authority's request: a dated cue outside an
+        offer's sentence ("early-bird prices until ..."), or a duration counted from a stated event."""
+        if found.rule.startswith("duration"):
+            return bool(self.anchor.match(text, found.end))
+        sentence_start = max(text.rfind(stop, 0, found.start) for stop in (". ", "! ", "\n")) + 1
+        return not self.promotional.search(text, sentence_start, found.end)
 
     def find(self, text: str, base: datetime | None, country: str | None) -> list[Deadline]:
         out = self._dated(text, base, country)

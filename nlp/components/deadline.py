@@ -46,8 +46,11 @@ class Component:
             self._statutory(doc, base)
 
     def _deadline(self, doc: Doc, base: datetime | None) -> None:
+        request_mail = doc.result.request_type != "not_law_enforcement"
         for source, text in iter_sources(doc, SOURCES):
             found = self.reader.find(text, base, _date_country(doc))
+            if not request_mail:  # press, marketing, phishing: only a strong cue is a response date
+                found = [d for d in found if self.reader.strong(text, d)]
             dated = [d for d in found if d.rule.startswith("date_cue")]
             pick = (dated or found)[:1]
             if pick:

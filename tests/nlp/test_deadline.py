@@ -31,7 +31,7 @@ def make_doc(body: str, when: datetime | None, country: str | None = None, rtype
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_deadline(component: Component, case: dict[str, Any]) -> None:
-    doc = make_doc(case["body"], datetime.fromisoformat(case["date"]), case["country"])
+    doc = make_doc(case["body"], datetime.fromisoformat(case["date"]), case["country"], case.get("request_type"))
     component(doc)
     got = doc.result.deadline.isoformat() if doc.result.deadline else None
     assert got == case["deadline"]
