@@ -13,13 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nlp.textcat import LABELS, MODEL_DIR, TRAIN_FILE
+from nlp.textcat import LABELS, MODEL_DIR, TRAIN_DIR
 
 SEED = 0
 
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Examples from one JSONL file, or from every ``*.jsonl`` in a folder (sorted, so order is fixed)."""
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    rows = [json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
     bad = [r for r in rows if r["label"] not in LABELS]
     if bad:
         raise ValueError(f"unknown labels in {path.name}: {sorted({r['label'] for r in bad})}")
@@ -71,7 +73,7 @@ def accuracy(nlp: Any, examples: list[tuple[str, str]]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, default=TRAIN_FILE)
+    ap.add_argument("--data", type=Path, default=TRAIN_DIR)
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--epochs", type=int, default=25)
     args = ap.parse_args(argv)

@@ -27,6 +27,7 @@ EMERGENCY_BOOST = 3.5  # danger to life stated in the sender's own words outweig
 EMERGENCY_MIN = 2.0  # one danger-to-life cue, or two weaker ones (an offence name alone is history, not danger)
 SUBJECT_BONUS = 1.0  # the subject of a new mail names the main ask; the body may add secondary ones
 NOT_EMERGENCY_TYPES = {"inquiry", "not_law_enforcement"}
+GUESS_MIN = 0.5  # below this, an emergency read by the classifier alone (no cue, no rule) is a guess
 
 
 @register("request_type")
@@ -40,6 +41,8 @@ class Component:
         self.negation = re.compile(r"\b(?:" + "|".join(neg["negations"]) + r")\b", re.IGNORECASE)
         self.window = int(neg["window_chars"])
         self.reply_prefix = re.compile(neg["reply_prefix"], re.IGNORECASE)
+        self.history_after = re.compile(neg["history_after"], re.IGNORECASE)
+        self.history_before = re.compile(neg["history_before"], re.IGNORECASE)
         if "textcat" not in resources:
             resources["textcat"] = TextClassifier()
         self.classifier: TextClassifier = resources["textcat"]
@@ -56,6 +59,10 @@ class Component:
         best = max(scores, key=lambda k: scores[k])
         if best == "data_disclosure" and _weight(emergency_hits) >= EMERGENCY_MIN:
             best = "emergency_disclosure"  # a request for data because of danger to life is an emergency request
+        elif best == "emergency_disclosure" and not danger_stated and "emergency_disclosure" not in rule_hits \
+                and model.get(best, 0.0) < GUESS_MIN:
+            best = max((k for k in scores if k != best), key=lambda k: scores[k])
+            log.info("emergency read by an unsure classifier alone, no danger stated: %s instead", best)
         result = doc.result
         result.request_type = best
         total = sum(max(v, 0.0) for v in scores.values()) or 1.0
@@ -104,8 +111,18 @@ class Component:
                 if self._negated(text, hit.start):
                     log.debug("emergency cue %r negated", hit.text)
                     continue
+                if self._history(text, hit):
+                    log.info("emergency cue %r names a past event, not a present danger", hit.text)
+                    continue
                 hits.append(hit)
         return hits
+
+    def _history(self, text: str, hit: Hit) -> bool:
+        """'overdose death investigation', 'died of an overdose': the event is over, nobody is in danger now."""
+        if float(hit.row["weight"]) > 2.0:
+            return False
+        return bool(self.history_after.match(text, hit.end)
+                    or self.history_before.search(text[max(0, hit.start - 40): hit.start]))
 
     def _is_reply(self, doc: Doc) -> bool:
         return bool(self.reply_prefix.match(doc.texts.get("subject", "")))
