@@ -16,6 +16,7 @@ from typing import Any
 from nlp.textcat import LABELS, MODEL_DIR, TRAIN_DIR
 
 SEED = 0
+NGRAM_SIZE = 2
 
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
@@ -28,7 +29,7 @@ def load_examples(path: Path) -> list[tuple[str, str]]:
     return [(r["text"], r["label"]) for r in rows]
 
 
-def build_pipeline() -> Any:
+def build_pipeline(ngram_size: int = NGRAM_SIZE) -> Any:
     import spacy
 
     nlp = spacy.blank("xx")
@@ -36,7 +37,7 @@ def build_pipeline() -> Any:
         "model": {
             "@architectures": "spacy.TextCatBOW.v3",
             "exclusive_classes": True,
-            "ngram_size": 2,
+            "ngram_size": ngram_size,
             "no_output_layer": False,
             "length": 2**16,
         }
@@ -47,13 +48,13 @@ def build_pipeline() -> Any:
     return nlp
 
 
-def train(examples: list[tuple[str, str]], epochs: int = 25) -> Any:
+def train(examples: list[tuple[str, str]], epochs: int = 25, ngram_size: int = NGRAM_SIZE) -> Any:
     import spacy
     from spacy.training import Example
 
     spacy.util.fix_random_seed(SEED)
     rng = random.Random(SEED)
-    nlp = build_pipeline()
+    nlp = build_pipeline(ngram_size)
     data = [
         Example.from_dict(nlp.make_doc(text), {"cats": {lab: float(lab == label) for lab in LABELS}})
         for text, label in examples
@@ -76,9 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=TRAIN_DIR)
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--ngram-size", type=int, default=NGRAM_SIZE)
     args = ap.parse_args(argv)
     examples = load_examples(args.data)
-    nlp = train(examples, args.epochs)
+    nlp = train(examples, args.epochs, args.ngram_size)
     args.out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.out)
     print(f"trained on {len(examples)} examples, training accuracy {accuracy(nlp, examples):.3f}, saved")
