@@ -81,12 +81,27 @@ class TargetFinder:
             international = raw.startswith(("+", "00"))
             if not international and not self.rx["phone_cue"].search(prefix):
                 continue
-            if self.rx["own_phone_labels"].search(prefix) and not self.rx["target_phone_labels"].search(prefix):
+            if self._own_line(text, m, prefix, line_start):
                 continue
             number = _parse_phone(raw, region)
             if number:
                 out.append(self._found(number, source, m, "phone"))
         return out
+
+    def _own_line(self, text: str, m: re.Match[str], prefix: str, line_start: int) -> bool:
+        """The officer's own line: a contact label before the number in its sentence, in a note right
+        after it ("(duty desk, 24/7)"), or in the heading line just above ("Contact details:")."""
+        own, target = self.rx["own_phone_labels"], self.rx["target_phone_labels"]
+        note = _NOTE.match(text, m.end())
+        context = prefix + (" " + (note.group(1) or note.group(2)) if note else "")
+        if target.search(context):
+            return False
+        if own.search(context):
+            return True
+        if prefix.strip() and not _BARE_LABEL.fullmatch(prefix.strip()):
+            return False
+        above = text[:line_start].rstrip().rpartition("\n")[2]
+        return above.rstrip().endswith(":") and bool(own.search(above)) and not target.search(above)
 
     def _post_list(self, name: str, source: Source, text: str, pos: int) -> list[Found]:
         """Posts listed after a link as ``t.me/chan/203, /204 und /209``."""
@@ -111,6 +126,8 @@ class TargetFinder:
         return Found(value, Evidence(text=m.group(0), source=source, start=m.start(), end=m.end(), rule=rule))
 
 
+_NOTE = re.compile(r"[ \t]*(?:[(\[]([^)\]\n]{1,40})[)\]]|[-–,][ \t]*([^\n.;,]{1,40}))")
+_BARE_LABEL = re.compile(r"[\w .()/-]{0,20}:?")  # "Tel.:", "Mobile:", "Phone (24h):" alone on the line
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
 PREFIX_CHARS = 80  # how far back on the line a phone label is looked for
 _MORE_POSTS = re.compile(r"\s*(?:,|;|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bi\b|\bou\b|&)\s*/(\d{1,9})\b")
