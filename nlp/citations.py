@@ -101,7 +101,7 @@ def _cite(value: str, source: Source, start: int, end: int, rule: str, weight: f
 def _reference_after(text: str, pos: int) -> tuple[str, int]:
     """The reference that starts at ``pos``: tokens on the same line that look like a file number."""
     while True:
-        while pos < len(text) and text[pos] in " \t:#.-–\u00a0":
+        while pos < len(text) and text[pos] in " \t:#.-–|\u00a0":  # "|": a table cell boundary
             pos += 1
         lead = _LEAD_LABEL.match(text, pos)
         if not lead:
