@@ -2,8 +2,11 @@
 
 Two signals are combined: weighted rules (legal citations and signal phrases in several languages,
 ``data/request_types/rules.jsonl``) and the trained text classifier. A citation weighs more than
-the classifier can, so "2703(f)" makes a preservation request whatever the wording around it.
-Emergency wording (``emergency.jsonl``) counts only in the sender's own text and not when negated.
+the classifier can, so "2703(f)" makes a preservation request whatever the wording around it; one
+generic phrase ("request for information"), even in the subject, does not outvote a confident classifier.
+Emergency wording (``emergency.jsonl``) counts only in the sender's own text, not when negated and not
+when it names a past event ("overdose death investigation"); an emergency guessed by an unsure
+classifier alone, with no danger stated, is not declared.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ RULE_CAP = 5.0  # many phrases of one type do not outvote a citation of another 
 NO_AUTHORITY_BOOST = 1.0  # nobody named an agency: more likely not a law-enforcement request
 EMERGENCY_BOOST = 3.5  # danger to life stated in the sender's own words outweighs the legal form used
 EMERGENCY_MIN = 2.0  # one danger-to-life cue, or two weaker ones (an offence name alone is history, not danger)
+PHRASE_CAP = 2.0  # one phrase alone (no citation), even in the subject, cannot outvote a confident classifier
+CITATION = 3.0  # a statute or an order's name: specific enough to win over the classifier
 SUBJECT_BONUS = 1.0  # the subject of a new mail names the main ask; the body may add secondary ones
 NOT_EMERGENCY_TYPES = {"inquiry", "not_law_enforcement"}
 GUESS_MIN = 0.5  # below this, an emergency read by the classifier alone (no cue, no rule) is a guess
@@ -136,9 +141,12 @@ class Component:
                  emergency_hits: list[Hit]) -> dict[str, float]:
         scores = {label: MODEL_WEIGHT * model.get(label, 0.0) for label in LABELS}
         for label, hits in rule_hits.items():
-            scores[label] += min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
+            rule = min(sum(float(h.row["weight"]) for h in hits), RULE_CAP)
             if not self._is_reply(doc) and any(h.source == "subject" for h in hits):
-                scores[label] += SUBJECT_BONUS
+                rule += SUBJECT_BONUS
+            if len(hits) == 1 and float(hits[0].row["weight"]) < CITATION:
+                rule = min(rule, PHRASE_CAP)
+            scores[label] += rule
         no_authority = doc.result.agency is None and doc.result.sender_verified is not True
         danger = _weight(emergency_hits) >= EMERGENCY_MIN
         # no agency found is weak evidence; wording of a private person or a vendor is strong

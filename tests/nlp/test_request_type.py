@@ -12,6 +12,7 @@ import pytest
 
 from nlp.components.request_type import Component
 from nlp.registry import Doc
+from nlp.spans import Hit
 from nlp.types import Extraction, MessageInput, NlpConfig
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
@@ -89,3 +90,13 @@ def test_dev_corpus_minimums(tmp_path: Path) -> None:
                             str(SHARED / "corpus" / "dev" / "labels.jsonl"), str(preds), "--quiet", *args],
                            capture_output=True, text=True, timeout=60)
     assert score.returncode == 0, score.stdout[-2000:]
+
+
+@pytest.mark.parametrize(("weight", "expected"), [(2.0, "not_law_enforcement"), (3.0, "data_disclosure")])
+def test_one_phrase_does_not_outvote_a_confident_classifier(component: Component, weight: float,
+                                                             expected: str) -> None:
+    """A generic subject phrase ('Request for information') yields to the classifier; a citation does not."""
+    doc = make_doc({"subject": "Request for information", "body": "...", "agency": "Some Agency"})
+    hit = Hit("subject", 0, 23, "Request for information", {"type": "data_disclosure", "weight": weight})
+    scores = component._combine(doc, {"data_disclosure": [hit]}, {"not_law_enforcement": 0.9}, [])
+    assert max(scores, key=lambda k: scores[k]) == expected
