@@ -82,13 +82,19 @@ class DeadlineReader:
                 filler = self.filler.match(text, cue.end())
                 pos = filler.end() if filler else cue.end()
                 m = self.date.match(text, pos)
-                if not m or pos - cue.end() > 40:
+                if not m or pos - cue.end() > 40 or self._range_end(text, cue.start()):
                     continue
                 value = self._parse(m, base, country)
                 if value and (base is None or value >= base.date()):
                     said = text[cue.start():m.end()]
                     out.append(Deadline(value, cue.start(), m.end(), said, f"date_cue:{row['language']}"))
         return out
+
+    def _range_end(self, text: str, cue_start: int) -> bool:
+        """'vom 01.04.2026 bis 30.04.2026': a cue right after a date closes a period of requested data."""
+        before = text[max(0, cue_start - 40):cue_start].rstrip(" ,\t")
+        return any(m.end() == len(before) and not (m.group("num") and m.group("year") is None)
+                   for m in self.date.finditer(before))  # "section 5.3 by ..." is no period
 
     def _parse(self, m: re.Match[str], base: datetime | None, country: str | None) -> date | None:
         if m.group("iso"):
