@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -22,6 +23,11 @@ AUTH = (
 )
 
 
+def _ascii(text: str) -> str:
+    """Mailbox names as authorities have them: accents folded (Lucía García -> lgarcia)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def load_templates() -> list[dict[str, str]]:
     return [json.loads(line) for line in TEMPLATES.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -30,7 +36,7 @@ def make_message(i: int, rng: random.Random, templates: list[dict[str, str]], to
     t = templates[i % len(templates)]
     first, last = rng.choice(FIRST), rng.choice(LAST)
     values = {
-        "first": first, "last": last, "local": f"{first[0]}{last}".lower().replace(" ", ""),
+        "first": first, "last": last, "local": _ascii(f"{first[0]}{last}".lower().replace(" ", "")),
         "caseno": f"2026-{rng.randint(1000, 99999)}",
         "user": f"@user_{rng.randint(1, 10**6)}",
         "uid": str(rng.randint(10**8, 10**10)),
