@@ -28,8 +28,8 @@ class TargetFinder:
     def __init__(self) -> None:
         d: dict[str, Any] = load_json(DATA / "legal" / "targets.json")
         self.rx = {k: re.compile(d[k], re.IGNORECASE) for k in (
-            "username", "tme", "email", "user_id", "phone_candidate", "phone_cue", "own_phone_labels",
-            "target_phone_labels", "post_list")}
+            "username", "labelled_username", "tme", "email", "user_id", "phone_candidate", "phone_cue",
+            "own_phone_labels", "target_phone_labels", "post_list")}
         self.own_domains = {x.lower() for x in d["own_domains"]}
         self.excluded_usernames = {x.lower() for x in d["excluded_usernames"]}
 
@@ -59,6 +59,10 @@ class TargetFinder:
             if _overlaps(m.span(), taken) or m.group("v").lower() in self.excluded_usernames:
                 continue
             out.append(self._found("@" + m.group("v"), source, m, "username"))
+        for m in self.rx["labelled_username"].finditer(text):  # "Username: vendor_x", written without the @
+            if not _overlaps(m.span("v"), taken) and m.group("v").lower() not in self.excluded_usernames:
+                out.append(self._found("@" + m.group("v"), source, m, "labelled_username"))
+                taken.append(m.span("v"))
         for m in self.rx["user_id"].finditer(text):
             if _overlaps(m.span("v"), taken) or m.start() >= signoff or source == "signature":
                 continue  # an id in the officer's signature is a badge or staff number
