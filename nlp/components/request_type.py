@@ -6,7 +6,7 @@ the classifier can, so "2703(f)" makes a preservation request whatever the wordi
 generic phrase ("request for information"), even in the subject, does not outvote a confident classifier.
 Emergency wording (``emergency.jsonl``) counts only in the sender's own text, not when negated and not
 when it names a past event ("overdose death investigation"); an emergency guessed by an unsure
-classifier alone, with no danger stated, is not declared.
+classifier alone, or by "urgent request" wording alone, with no danger stated, is not declared.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ CITATION = 3.0  # a statute or an order's name: specific enough to win over the 
 SUBJECT_BONUS = 1.0  # the subject of a new mail names the main ask; the body may add secondary ones
 NOT_EMERGENCY_TYPES = {"inquiry", "not_law_enforcement"}
 GUESS_MIN = 0.5  # below this, an emergency read by the classifier alone (no cue, no rule) is a guess
+EMERGENCY_RULE_MIN = 2.0  # "emergency request", "exigent": said outright; "urgent request" (1.5) is not danger
 
 
 @register("request_type")
@@ -64,10 +65,10 @@ class Component:
         best = max(scores, key=lambda k: scores[k])
         if best == "data_disclosure" and _weight(emergency_hits) >= EMERGENCY_MIN:
             best = "emergency_disclosure"  # a request for data because of danger to life is an emergency request
-        elif best == "emergency_disclosure" and not danger_stated and "emergency_disclosure" not in rule_hits \
-                and model.get(best, 0.0) < GUESS_MIN:
+        elif best == "emergency_disclosure" and not danger_stated and model.get(best, 0.0) < GUESS_MIN \
+                and not any(float(h.row["weight"]) >= EMERGENCY_RULE_MIN for h in rule_hits.get(best, [])):
             best = max((k for k in scores if k != best), key=lambda k: scores[k])
-            log.info("emergency read by an unsure classifier alone, no danger stated: %s instead", best)
+            log.info("emergency read by an unsure classifier or 'urgent' alone, no danger stated: %s instead", best)
         result = doc.result
         result.request_type = best
         total = sum(max(v, 0.0) for v in scores.values()) or 1.0
