@@ -20,6 +20,7 @@ _ABBREV = re.compile(r"^(?:[A-Z]\.){2,}[A-Z]?\.?$")
 MAX_REF_LINE = 120  # a reference is short; never scan a whole unbroken text per label hit
 _LEAD_LABEL = re.compile(r"(?:P\.?V\.?|n[°º]\.?|n\.|no\.|nr\.|núm\.|num\.)(?=\s)", re.IGNORECASE)
 _NOT_A_REF = re.compile(r"^(?:(?:19|20)\d{2}/\d{1,4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$")
+_EXTENSION = re.compile(r"\.(?:pdf|docx?|odt|rtf|txt|xlsx?|jpe?g|png|zip|eml|msg)$", re.IGNORECASE | re.MULTILINE)
 _OWN_TICKET = re.compile(r"^LE-\d{4}-\d+", re.IGNORECASE)
 _OFFENCE_CUE = re.compile(
     r"(?:offen[cs]es?|crime|charges?|violation|violat\w+|wegen|Straftat|infraction|délit|delito|reato|"
@@ -51,7 +52,7 @@ class CitationFinder:
         """Labelled references first (weight from the label row), then bare reference shapes."""
         out: list[Citation] = []
         if source == "attachment":  # "WMP-20261109-0456_request.pdf": an underscore separates words in a file name
-            text = text.replace("_", " ")
+            text = _EXTENSION.sub(lambda m: " " * len(m.group(0)), text.replace("_", " "))
         for rx, row in self.labels:
             for m in rx.finditer(text):
                 value, end = _reference_after(text, m.end())

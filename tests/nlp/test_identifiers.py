@@ -26,6 +26,8 @@ def make_doc(case: dict[str, Any]) -> Doc:
                        to=("lawenforcement@platform.example",))
     doc = Doc(msg=msg, result=Extraction(country=case["country"]))
     doc.texts.update({"subject": case["subject"], "body": case["body"]})
+    if case.get("attachment"):  # attachment file names, one a line
+        doc.texts["attachment"] = case["attachment"]
     return doc
 
 
