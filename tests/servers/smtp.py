@@ -7,6 +7,7 @@ against a real socket, not a mock.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import ssl
@@ -24,6 +25,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+# aiosmtpd logs every connection at INFO from its own thread, which can outlive pytest's
+# captured streams; its chatter says nothing the tests check.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
