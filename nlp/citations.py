@@ -18,7 +18,7 @@ from nlp.types import Evidence, Source
 _TOKEN = re.compile(r"[^\s,;()\[\]<>\"]+")
 _ABBREV = re.compile(r"^(?:[A-Z]\.){2,}[A-Z]?\.?$")
 MAX_REF_LINE = 120  # a reference is short; never scan a whole unbroken text per label hit
-_LEAD_LABEL = re.compile(r"(?:P\.?V\.?|n[°º]\.?|n\.|no\.|nr\.|núm\.|num\.)(?=\s)", re.IGNORECASE)
+_LEAD_LABEL = re.compile(r"(?:P\.?V\.?|n[°º]\.?|n\.|no\.|nr\.|núm\.|num\.|nota\s+n[.°º]?)(?=\s)", re.IGNORECASE)
 _NOT_A_REF = re.compile(r"^(?:(?:19|20)\d{2}/\d{1,4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$")
 _EXTENSION = re.compile(r"\.(?:pdf|docx?|odt|rtf|txt|xlsx?|jpe?g|png|zip|eml|msg)$", re.IGNORECASE | re.MULTILINE)
 _OWN_TICKET = re.compile(r"^LE-\d{4}-\d+", re.IGNORECASE)
