@@ -16,7 +16,7 @@ from typing import Any
 from confusable_homoglyphs import confusables
 from rapidfuzz.distance import Levenshtein
 
-from nlp.domains import registered_domain, under
+from nlp.domains import label_suffixes, registered_domain, under_any
 
 DATA = Path(__file__).with_name("data")
 ASCII_LOOKALIKE = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("3", "e"), ("5", "s"), ("i", "l"))
@@ -47,11 +47,8 @@ def rules() -> DomainRules:
 
 
 def _longest_suffix(domain: str, table: dict[str, Any]) -> str | None:
-    best = None
-    for suffix in table:
-        if under(domain, suffix) and (best is None or len(suffix) > len(best)):
-            best = suffix
-    return best
+    """The longest key of ``table`` (lower-case, no outer dots) that ``domain`` is under."""
+    return next((s for s in label_suffixes(domain) if s in table), None)
 
 
 def is_freemail(domain: str) -> bool:
@@ -67,7 +64,7 @@ def is_authority(domain: str, curated: set[str]) -> bool:
     """Official by curation, by government suffix, or by an authority naming pattern."""
     if not domain or is_freemail(domain):
         return False
-    if any(under(domain, d) for d in curated):
+    if under_any(domain, curated):
         return True
     if gov_suffix(domain) is not None:
         return True
@@ -105,7 +102,7 @@ def tld_swap_of(domain: str, curated: set[str]) -> str | None:
     'guardiacivil.eu' looks official to the naming patterns, but the force's domain is
     guardiacivil.es; government suffixes and curated domains are never a swap.
     """
-    if not domain or any(under(domain, d) for d in curated) or gov_suffix(domain) is not None:
+    if not domain or under_any(domain, curated) or gov_suffix(domain) is not None:
         return None
     embedded = embedded_authority(domain, curated)
     if embedded:
@@ -169,7 +166,7 @@ def _target_keys(curated: frozenset[str]) -> list[tuple[str, set[str]]]:
 
 def lookalike_of(domain: str, curated: set[str]) -> str | None:
     """The curated authority domain that ``domain`` imitates, or None."""
-    if not domain or any(under(domain, d) for d in curated):
+    if not domain or under_any(domain, curated):
         return None
     keys = {skeleton(domain), skeleton(_stem(domain))}
     tld = domain.rsplit(".", 1)[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from email.utils import getaddresses
 from functools import lru_cache
 
@@ -49,3 +50,14 @@ def under(domain: str, parent: str) -> bool:
     """True when ``domain`` is ``parent`` or one of its subdomains."""
     domain, parent = domain.lower().strip("."), parent.lower().strip(".")
     return bool(parent) and (domain == parent or domain.endswith("." + parent))
+
+
+def label_suffixes(domain: str) -> list[str]:
+    """'a.b.gov' -> ['a.b.gov', 'b.gov', 'gov']: every parent ``domain`` can be under, longest first."""
+    labels = domain.lower().strip(".").split(".")
+    return [s for s in (".".join(labels[i:]) for i in range(len(labels))) if s]
+
+
+def under_any(domain: str, parents: Collection[str]) -> bool:
+    """``under(domain, p)`` for some p in ``parents`` (lower-case, no outer dots): O(labels), not O(parents)."""
+    return any(s in parents for s in label_suffixes(domain))

@@ -18,7 +18,7 @@ from typing import Any
 
 from nlp.authority import gov_suffix, is_authority, is_freemail, lookalike_of, tld_swap_of
 from nlp.authresults import AuthResult, aligned_pass, read_auth
-from nlp.domains import domain_of, registered_domain, sender_address, under
+from nlp.domains import domain_of, registered_domain, sender_address, under_any
 from nlp.gazetteer import fold, gazetteer
 from nlp.registry import Doc, register
 from nlp.types import Evidence, NlpConfig, Signal
@@ -109,7 +109,7 @@ class Component:
 
     def _vouched(self, domain: str) -> bool:
         """Curated or under a government suffix: the naming pattern is not all that speaks for it."""
-        return any(under(domain, d) for d in self.curated) or gov_suffix(domain) is not None
+        return under_any(domain, self.curated) or gov_suffix(domain) is not None
 
     @staticmethod
     def _auth_signals(auth: AuthResult, domain: str, passed: bool) -> list[Signal]:
