@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from nlp.spans import DATA, compile_rows, load_jsonl
+from nlp.spans import DATA, compile_rows, live_rows, load_jsonl
 from nlp.types import Evidence, Source
 
 _TOKEN = re.compile(r"[^\s,;()\[\]<>\"]+")
@@ -53,7 +53,7 @@ class CitationFinder:
         out: list[Citation] = []
         if source == "attachment":  # "WMP-20261109-0456_request.pdf": an underscore separates words in a file name
             text = _EXTENSION.sub(lambda m: " " * len(m.group(0)), text.replace("_", " "))
-        for rx, row in self.labels:
+        for rx, row in live_rows(self.labels, text):
             for m in rx.finditer(text):
                 value, end = _reference_after(text, m.end())
                 if not value:
@@ -62,7 +62,7 @@ class CitationFinder:
                 if row.get("keep_label") or _joined(text, m):
                     start, value = m.start(), text[m.start():end]
                 out.append(_cite(value, source, start, end, "case_label", float(row["weight"])))
-        for rx, row in self.shapes:
+        for rx, row in live_rows(self.shapes, text):
             if source not in row.get("sources", [source]):
                 continue
             for m in rx.finditer(text):
@@ -74,7 +74,7 @@ class CitationFinder:
     def legal_basis(self, source: Source, text: str) -> list[Citation]:
         """Citations the request relies on, longest first where they overlap."""
         hits: list[tuple[int, int, dict[str, Any]]] = []
-        for rx, row in self.citations:
+        for rx, row in live_rows(self.citations, text):
             for m in rx.finditer(text):
                 hits.append((m.start(), m.end(), row))
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))

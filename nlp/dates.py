@@ -15,7 +15,7 @@ from typing import Any
 
 import dateparser
 
-from nlp.spans import DATA, compile_rows, load_json, load_jsonl
+from nlp.spans import DATA, compile_rows, live_rows, load_json, load_jsonl
 
 LANGUAGES = ["en", "fr", "de", "es", "it", "nl", "pl", "pt"]
 MAX_FOUND = 20  # the first deadlines are the ones that count; bounds the work on hostile text
@@ -75,7 +75,7 @@ class DeadlineReader:
 
     def _dated(self, text: str, base: datetime | None, country: str | None) -> list[Deadline]:
         out: list[Deadline] = []
-        for rx, row in self.date_cues:
+        for rx, row in live_rows(self.date_cues, text):
             for cue in rx.finditer(text):
                 if len(out) >= MAX_FOUND:
                     return out
@@ -120,7 +120,7 @@ class DeadlineReader:
 
     def _durations(self, text: str, base: datetime) -> list[Deadline]:
         out: list[Deadline] = []
-        for rx, row in self.duration_cues:
+        for rx, row in live_rows(self.duration_cues, text):
             for m in rx.finditer(text):
                 if len(out) >= MAX_FOUND:
                     return out

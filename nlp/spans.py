@@ -76,16 +76,66 @@ def iter_sources(doc: Doc, keys: tuple[str, ...]) -> Iterator[tuple[Source, str]
             yield key, text  # type: ignore[misc]
 
 
-Compiled = list[tuple[re.Pattern[str], dict[str, Any]]]
+Row = tuple[re.Pattern[str], dict[str, Any]]
+CHUNK = 4  # patterns per prefilter alternation: small enough that one hit does not wake many
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?\(|^\(\?[aiLmsux]+\)")
+_NAMED = re.compile(r"\(\?P<\w+>")
+
+
+class Compiled(list[Row]):
+    """Compiled rows plus one alternation per chunk of rows: a text in which a chunk's alternation
+    finds nothing has no match of any of its rows, so those rows are not scanned one by one
+    (most rows match nothing in most mails; the scans were most of the pattern time)."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        super().__init__(rows)
+        self.chunk_of: list[int | None] = []
+        self.unions: list[re.Pattern[str]] = []
+        pending: list[Row] = []
+        for rx, _ in rows:
+            if _BACKREF.search(rx.pattern):  # not safe to splice into an alternation: always scanned
+                self.chunk_of.append(None)
+                continue
+            if pending and (len(pending) >= CHUNK or pending[0][0].flags != rx.flags):
+                self._close(pending)
+            pending.append((rx, {}))
+            self.chunk_of.append(len(self.unions))
+        if pending:
+            self._close(pending)
+
+    def _close(self, pending: list[Row]) -> None:
+        body = "|".join("(?:" + _NAMED.sub("(?:", rx.pattern) + ")" for rx, _ in pending)
+        try:
+            self.unions.append(re.compile(body, pending[0][0].flags))
+        except re.error:  # a row that does not splice: its chunk is always scanned
+            self.unions.append(re.compile(""))
+        pending.clear()
+
+    def live(self, text: str) -> Iterator[Row]:
+        """The rows that may match ``text``, in row order."""
+        awake: dict[int, bool] = {}
+        for i, row in enumerate(self):
+            chunk = self.chunk_of[i] if i < len(self.chunk_of) else None  # rows appended later: scanned
+            if chunk is not None:
+                if chunk not in awake:
+                    awake[chunk] = self.unions[chunk].search(text) is not None
+                if not awake[chunk]:
+                    continue
+            yield row
 
 
 def compile_rows(rows: list[dict[str, Any]], flags: int = re.IGNORECASE) -> Compiled:
     """Compile each row's ``pattern``; a row with ``"case_sensitive": true`` ignores ``flags``."""
-    return [(re.compile(r["pattern"], 0 if r.get("case_sensitive") else flags), r) for r in rows]
+    return Compiled([(re.compile(r["pattern"], 0 if r.get("case_sensitive") else flags), r) for r in rows])
 
 
-def find_all(patterns: Compiled, source: Source, text: str) -> Iterator[Hit]:
-    for rx, row in patterns:
+def live_rows(patterns: list[Row], text: str) -> Iterator[Row]:
+    """``patterns`` that may match ``text`` (all of them for a plain list)."""
+    return patterns.live(text) if isinstance(patterns, Compiled) else iter(patterns)
+
+
+def find_all(patterns: list[Row], source: Source, text: str) -> Iterator[Hit]:
+    for rx, row in live_rows(patterns, text):
         for m in rx.finditer(text):
             yield Hit(source, m.start(), m.end(), m.group(0), row)
 
