@@ -59,3 +59,19 @@ def test_short_body_uses_subject_and_signature(component: LanguageComponent) -> 
         },
     )
     assert doc.result.language == "fr"
+
+
+def test_head_cuts_at_a_space_within_the_limit() -> None:
+    from nlp.components.language import head
+
+    text = "Sehr geehrte Damen und Herren, " * 100
+    cut = head(text, 1000)
+    assert 900 < len(cut) <= 1000 and text.startswith(cut) and text[len(cut)] == " "  # a whole word last
+    assert head("kurz", 1000) == "kurz"
+    assert head("x" * 3000, 1000) == "x" * 1000  # no space to cut at: the plain limit
+
+
+def test_long_body_judged_by_its_opening(component: LanguageComponent) -> None:
+    body = "Wir bitten um Auskunft über die Bestandsdaten des folgenden Kontos. " * 40
+    doc = judge(component, {"body": body + "Thank you for your help with this matter. " * 200})
+    assert doc.result.language == "de"
