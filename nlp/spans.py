@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nlp.literals import required
 from nlp.registry import Doc
 from nlp.types import Source
 
@@ -83,17 +84,21 @@ _NAMED = re.compile(r"\(\?P<\w+>")
 
 
 class Compiled(list[Row]):
-    """Compiled rows plus one alternation per chunk of rows: a text in which a chunk's alternation
-    finds nothing has no match of any of its rows, so those rows are not scanned one by one
-    (most rows match nothing in most mails; the scans were most of the pattern time)."""
+    """Compiled rows plus a cheap test per row: a row whose required literals (``nlp.literals``)
+    are all absent cannot match; other rows are grouped by chunks in one alternation each, and a
+    chunk whose alternation finds nothing has no matching row. Most rows match nothing in most
+    mails, and scanning them one by one was most of the pattern time."""
 
     def __init__(self, rows: list[Row]) -> None:
         super().__init__(rows)
         self.chunk_of: list[int | None] = []
         self.unions: list[re.Pattern[str]] = []
+        self.literals: list[tuple[list[str], bool] | None] = []
         pending: list[Row] = []
         for rx, _ in rows:
-            if _BACKREF.search(rx.pattern):  # not safe to splice into an alternation: always scanned
+            lits = required(rx)
+            self.literals.append((lits, bool(rx.flags & re.IGNORECASE)) if lits else None)
+            if lits or _BACKREF.search(rx.pattern):  # a literal test, or not safe in an alternation
                 self.chunk_of.append(None)
                 continue
             if pending and (len(pending) >= CHUNK or pending[0][0].flags != rx.flags):
@@ -114,8 +119,16 @@ class Compiled(list[Row]):
     def live(self, text: str) -> Iterator[Row]:
         """The rows that may match ``text``, in row order."""
         awake: dict[int, bool] = {}
+        lowered: str | None = None
         for i, row in enumerate(self):
             chunk = self.chunk_of[i] if i < len(self.chunk_of) else None  # rows appended later: scanned
+            lits = self.literals[i] if i < len(self.literals) else None
+            if lits is not None:
+                if lits[1] and lowered is None:
+                    lowered = text.lower()
+                haystack = lowered if lits[1] and lowered is not None else text
+                if not any(lit in haystack for lit in lits[0]):
+                    continue
             if chunk is not None:
                 if chunk not in awake:
                     awake[chunk] = self.unions[chunk].search(text) is not None
