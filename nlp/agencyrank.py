@@ -60,11 +60,12 @@ class Cues:
     third_party: re.Pattern[str]
     third_party_after: re.Pattern[str]
     le_keywords: re.Pattern[str]
+    le_anywhere: re.Pattern[str]  # the keywords without word boundaries: no hit here, no hit in any part
 
 
-def _alternation(words: list[str]) -> re.Pattern[str]:
+def _alternation(words: list[str], bounded: bool = True) -> re.Pattern[str]:
     body = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])" if bounded else body)
 
 
 @lru_cache(maxsize=1)
@@ -75,6 +76,7 @@ def load_cues() -> Cues:
         _alternation(d["third_party"]),
         _alternation(d["third_party_after"]),
         _alternation(d["le_keywords"]),
+        _alternation(d["le_keywords"], bounded=False),
     )
 
 

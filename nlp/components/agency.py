@@ -68,6 +68,8 @@ def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) ->
     sig = doc.texts.get("signature", "")
     if not sig:
         return None
+    if not load_cues().le_anywhere.search(fold(sig)):
+        return None  # no authority word anywhere: neither an entity nor a line of it can name a unit
     keywords = load_cues().le_keywords
     models = ner_models(resources, use_spacy)
     model = models.get(doc.result.language or "en") or models.get("en")

@@ -159,7 +159,7 @@ def test_relayed_original_names_the_requester(ex: Extractor) -> None:
     # the LKA only forwards ("Siehe unten") what the prosecutor wrote
     r = ex.extract(fixture_input("forwarded_see_below.eml"))
     assert r.agency == "Staatsanwaltschaft Stuttgart"
-    assert any(e.rule.startswith("relayed_") for e in r.evidence.get("agency", []))
+    assert any((e.rule or "").startswith("relayed_") for e in r.evidence.get("agency", []))
 
 
 def test_forward_from_the_same_domain_is_no_relay(ex: Extractor) -> None:
@@ -170,7 +170,7 @@ def test_forward_from_the_same_domain_is_no_relay(ex: Extractor) -> None:
     )
     r = ex.extract(mail(body, sender="officer@met.police.uk", name="Officer"))
     assert r.agency == "Metropolitan Police Service"
-    assert not any(e.rule.startswith("relayed_") for e in r.evidence.get("agency", []))
+    assert not any((e.rule or "").startswith("relayed_") for e in r.evidence.get("agency", []))
 
 
 def test_forwarded_complaint_from_a_private_person_keeps_the_sender(ex: Extractor) -> None:
@@ -215,3 +215,24 @@ def test_state_unit_outside_the_gazetteer_from_signature_and_state_domain(ex: Ex
         mail("Please send the data.\n\nRegards,\n\nDet. X\nNew Jersey Division of Criminal Justice\n", "x@nj.gov")
     )
     assert (r.agency, r.country, r.region) == ("New Jersey Division of Criminal Justice", "US", "US-NJ")
+
+
+def test_keyword_anywhere_prefilter_never_misses_a_part() -> None:
+    """The signature is skipped when no keyword occurs anywhere: every bounded hit in a part is seen."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from nlp.agencyrank import load_cues
+
+    cues = load_cues()
+    parts = st.sampled_from(["Polizei", "police", "Xpolice", "2gendarmerie", " ", "\n", "-", "Kripo", "abc"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(parts, max_size=8).map("".join), st.integers(0, 40), st.integers(0, 40))
+    def check(text: str, i: int, j: int) -> None:
+        part = text[min(i, j): max(i, j)]
+        if cues.le_keywords.search(fold(part)):
+            assert cues.le_anywhere.search(fold(text))
+
+    check()
+    assert not cues.le_anywhere.search(fold("Kind regards\nJohn Smith\n+44 20 7946 0000"))
