@@ -29,9 +29,17 @@ class AttachmentText:
 
 def pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
+    from pypdf.errors import STREAM_TRUNCATED_PREMATURELY, PdfStreamError
 
+    if _no_eof_marker(data):  # pypdf would read the whole file backwards, line by line, then fail so
+        raise PdfStreamError(STREAM_TRUNCATED_PREMATURELY)
     reader = PdfReader(io.BytesIO(data))
     return "\n".join((page.extract_text() or "") for page in reader.pages[:MAX_PDF_PAGES]).strip()
+
+
+def _no_eof_marker(data: bytes) -> bool:
+    """No '%%EOF' anywhere and no truncated marker ending the last line: a file pypdf cannot open."""
+    return bool(data) and b"%%EOF" not in data and not data.rstrip().endswith((b"%", b"%%E", b"%%EO"))
 
 
 def docx_text(data: bytes) -> str:
