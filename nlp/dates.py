@@ -58,6 +58,7 @@ class DeadlineReader:
         context: dict[str, str] = load_json(legal / "deadline_context.json")
         self.promotional = re.compile(context["promotional"], re.IGNORECASE)
         self.anchor = re.compile(context["anchor"], re.IGNORECASE)
+        self._written("1 January 2026", None, None)  # dateparser loads its languages on first use: at build
 
     def strong(self, text: str, found: Deadline) -> bool:
         """A deadline that holds even in a mail that is no authority's request: a dated cue outside an
@@ -107,7 +108,9 @@ class DeadlineReader:
                 return None  # "10/5" alone is too often not a date
             year = int(year_text) + (2000 if len(year_text) == 2 else 0)
             return _safe_date(year, month, day)
-        text = m.group("dm") or m.group("md")
+        return self._written(m.group("dm") or m.group("md"), base, country)
+
+    def _written(self, text: str, base: datetime | None, country: str | None) -> date | None:
         settings: dict[str, Any] = {
             "PREFER_DATES_FROM": "future",
             "REQUIRE_PARTS": ["day", "month"],
