@@ -12,18 +12,13 @@ overstate how they generalize.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from nlp.extractor import Extractor
-from nlp.types import NlpConfig
-from triage.parse import parse_bytes
+from tests.nlp.corpus_scoring import SCORER, score_corpus
 
 HELDIN = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "heldin"
-SCORER = Path(__file__).resolve().parents[2].parent / "shared" / "tools" / "score_extraction.py"
 FLOORS = {
     "agency_f1": 1.0,
     "country_f1": 1.0,
@@ -46,21 +41,7 @@ pytestmark = pytest.mark.skipif(not SCORER.exists(), reason="shared scorer absen
 
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
-    extractor = Extractor(NlpConfig())
-    out = tmp_path_factory.mktemp("heldin") / "predictions.jsonl"
-    with out.open("w", encoding="utf-8") as fh:
-        for path in sorted(HELDIN.glob("*.eml")):
-            result = extractor.extract(parse_bytes(path.read_bytes()).to_input())
-            fh.write(json.dumps({"file": path.name, **result.to_json()}, ensure_ascii=False, default=str) + "\n")
-    done = subprocess.run(
-        [sys.executable, str(SCORER), str(HELDIN / "labels.jsonl"), str(out), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    figures: dict[str, float] = json.loads(done.stdout)
-    return figures
+    return score_corpus(HELDIN, tmp_path_factory.mktemp("heldin"))
 
 
 def test_corpus_is_complete() -> None:
