@@ -6,6 +6,7 @@ belongs to, so a crafted URL reaches nothing the page would not link to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -132,6 +133,23 @@ def _back(ticket_id: int, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/tickets/{ticket_id}{anchor}", status_code=303)
 
 
+ACTION_ERRORS = (CorrectionError, WorkflowError, replies.ReplyError)
+
+
+def _act(
+    request: Request, db: Session, viewer: Viewer, ticket_id: int, action: Callable[[Ticket], object],
+    anchor: str = "", error_prefix: str = "",
+) -> Response:
+    """Run one reviewer action on a ticket: back to the page, or the page again with the refusal (422)."""
+    ticket = load_ticket(db, ticket_id)
+    try:
+        action(ticket)
+    except ACTION_ERRORS as exc:
+        db.rollback()
+        return render_ticket(request, db, viewer, ticket, error=f"{error_prefix}{exc}", status_code=422)
+    return _back(ticket_id, anchor)
+
+
 @router.get("/{ticket_id}", include_in_schema=False)
 def ticket_page(request: Request, db: DB, viewer: CurrentViewer, ticket_id: TicketId) -> Response:
     # Opening the page is not audited (only the raw message is): every audit append is a write
@@ -148,25 +166,15 @@ def correct_field(
     name: Annotated[str, Path(max_length=40)],
     value: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
-    ticket = load_ticket(db, ticket_id)
-    try:
-        apply_correction(db, ticket, name, value, viewer.name)
-    except CorrectionError as exc:
-        db.rollback()
-        return render_ticket(request, db, viewer, ticket, error=f"{name}: {exc}", status_code=422)
-    return _back(ticket_id, "#fields")
+    return _act(request, db, viewer, ticket_id, lambda t: apply_correction(db, t, name, value, viewer.name),
+                "#fields", error_prefix=f"{name}: ")
 
 
 @router.post("/{ticket_id}/status", include_in_schema=False)
 def change_status(
     request: Request, db: DB, viewer: PostingViewer, ticket_id: TicketId, status: Annotated[str, Form(max_length=30)]
 ) -> Response:
-    ticket = load_ticket(db, ticket_id)
-    try:
-        set_status(db, ticket, status, viewer.name)
-    except WorkflowError as exc:
-        return render_ticket(request, db, viewer, ticket, error=str(exc), status_code=422)
-    return _back(ticket_id)
+    return _act(request, db, viewer, ticket_id, lambda t: set_status(db, t, status, viewer.name))
 
 
 @router.post("/{ticket_id}/assign", include_in_schema=False)
@@ -177,29 +185,19 @@ def change_assignee(
     ticket_id: TicketId,
     assignee: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    ticket = load_ticket(db, ticket_id)
     user_id: int | None = None
     if assignee == "me":
         user_id = viewer.user.id
     elif assignee.isdigit():
         user_id = int(assignee)
-    try:
-        assign(db, ticket, user_id, viewer.name)
-    except WorkflowError as exc:
-        return render_ticket(request, db, viewer, ticket, error=str(exc), status_code=422)
-    return _back(ticket_id)
+    return _act(request, db, viewer, ticket_id, lambda t: assign(db, t, user_id, viewer.name))
 
 
 @router.post("/{ticket_id}/notes", include_in_schema=False)
 def post_note(
     request: Request, db: DB, viewer: PostingViewer, ticket_id: TicketId, text: Annotated[str, Form(max_length=20_000)]
 ) -> Response:
-    ticket = load_ticket(db, ticket_id)
-    try:
-        add_note(db, ticket, text, viewer.name)
-    except WorkflowError as exc:
-        return render_ticket(request, db, viewer, ticket, error=str(exc), status_code=422)
-    return _back(ticket_id, "#thread")
+    return _act(request, db, viewer, ticket_id, lambda t: add_note(db, t, text, viewer.name), "#thread")
 
 
 @router.post("/{ticket_id}/verification", include_in_schema=False)
@@ -211,12 +209,8 @@ def post_verification(
     code: Annotated[str, Form(max_length=60)],
     done: Annotated[str, Form(max_length=5)] = "1",
 ) -> Response:
-    ticket = load_ticket(db, ticket_id)
-    try:
-        check_verification(db, ticket, code, done == "1", viewer.name)
-    except WorkflowError as exc:
-        return render_ticket(request, db, viewer, ticket, error=str(exc), status_code=422)
-    return _back(ticket_id, "#sender")
+    return _act(request, db, viewer, ticket_id,
+                lambda t: check_verification(db, t, code, done == "1", viewer.name), "#sender")
 
 
 @router.post("/{ticket_id}/reply", include_in_schema=False)
@@ -228,12 +222,9 @@ def post_reply(
     template: Annotated[str, Form(max_length=60)],
     body: Annotated[str, Form(max_length=50_000)] = "",
 ) -> Response:
-    ticket = load_ticket(db, ticket_id)
-    try:
-        replies.queue_reply(db, request.app.state.settings, ticket, template, body, viewer.name)
-    except replies.ReplyError as exc:
-        return render_ticket(request, db, viewer, ticket, error=str(exc), status_code=422)
-    return _back(ticket_id, "#thread")
+    settings = request.app.state.settings
+    return _act(request, db, viewer, ticket_id,
+                lambda t: replies.queue_reply(db, settings, t, template, body, viewer.name), "#thread")
 
 
 @router.get("/{ticket_id}/messages/{message_id}/raw", include_in_schema=False)
