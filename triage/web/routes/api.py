@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -16,7 +16,7 @@ from store.queries import MAX_PAGE_SIZE, queue
 from store.tickets import fields_of
 from triage.web.deps import DB, ApiUser, CurrentViewer
 from triage.web.render import page
-from triage.web.routes.filters import build_filter
+from triage.web.routes.filters import FilterParams
 from triage.web.workflow import WorkflowError, set_status
 
 
@@ -113,29 +113,13 @@ def list_tickets(
     request: Request,
     db: DB,
     user: ApiUser,
-    status: str | None = None,
-    request_type: str | None = None,
-    country: str | None = None,
-    agency: str | None = None,
-    verified: str | None = None,
-    assignee: str | None = None,
-    q: str | None = None,
+    filters: Annotated[FilterParams, Depends()],
     human_only: bool = Query(False, description="leave out auto-replies, bounces, list mail and spam"),
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
 ) -> TicketPage:
     """Tickets in urgency order, with the queue's filters (status 'open' by default, or 'all')."""
-    f = build_filter(
-        status=status,
-        request_type=request_type,
-        country=country,
-        agency=agency,
-        verified=verified,
-        assignee=assignee,
-        q=q,
-        me=user.id,
-        human_only=human_only,
-    )
+    f = filters.to_filter(user.id, human_only=human_only)
     result = queue(db, f, page=page, page_size=page_size)
     items = [TicketOut(**_out(request, t)) for t in result.items]
     return TicketPage(total=result.total, page=result.page, page_size=result.page_size, items=items)

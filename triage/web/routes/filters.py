@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from store.queries import QueueFilter
 
 MAX_ID = 2**31 - 1  # the database's integer ids; a larger number would overflow PostgreSQL's column
@@ -53,3 +55,22 @@ def build_filter(
         q=_clean(q),
         human_only=human_only,
     )
+
+
+@dataclass
+class FilterParams:
+    """The queue's filters as query parameters, declared once for the page and the API (``Depends()``)."""
+
+    status: str | None = None
+    request_type: str | None = None
+    country: str | None = None
+    agency: str | None = None
+    verified: str | None = None
+    assignee: str | None = None
+    q: str | None = None
+
+    def to_filter(self, me: int | None, human_only: bool = False) -> QueueFilter:
+        return build_filter(
+            status=self.status, request_type=self.request_type, country=self.country, agency=self.agency,
+            verified=self.verified, assignee=self.assignee, q=self.q, me=me, human_only=human_only,
+        )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
@@ -13,7 +14,7 @@ from store.models import REQUEST_TYPES, TICKET_STATUSES, Ticket, User
 from store.queries import count, distinct_values, queue, urgent_open
 from triage.web.deps import DB, CurrentViewer
 from triage.web.render import page
-from triage.web.routes.filters import build_filter
+from triage.web.routes.filters import FilterParams
 from triage.web.signals import blocked_senders
 
 router = APIRouter()
@@ -24,33 +25,17 @@ def queue_page(
     request: Request,
     db: DB,
     viewer: CurrentViewer,
-    status: str | None = None,
-    request_type: str | None = None,
-    country: str | None = None,
-    agency: str | None = None,
-    verified: str | None = None,
-    assignee: str | None = None,
-    q: str | None = None,
+    filters: Annotated[FilterParams, Depends()],
     automatic: str | None = None,
     page_no: int = Query(1, alias="page", ge=1, le=100_000),
 ) -> Response:
-    f = build_filter(
-        status=status,
-        request_type=request_type,
-        country=country,
-        agency=agency,
-        verified=verified,
-        assignee=assignee,
-        q=q,
-        me=viewer.user.id,
-        human_only=automatic != "1",
-    )
+    f = filters.to_filter(viewer.user.id, human_only=automatic != "1")
     result = queue(db, f, page=page_no)
     # auto-replies, bounces and list mail are filed too, but must not bury emergencies: hidden
     # by default, counted so the reviewer knows they are there
     hidden = count(db, replace(f, human_only=False)) - result.total if f.human_only else 0
     params = f.as_params()
-    if assignee == "me":
+    if filters.assignee == "me":
         params["assignee"] = "me"
     if not f.human_only:
         params["automatic"] = "1"
@@ -66,7 +51,7 @@ def queue_page(
             "show_automatic_url": "/?" + urlencode({**params, "automatic": "1"}),
             "blocked": blocked_senders(db, [t.sender_address for t in result.items]),
             "f": f,
-            "assignee": assignee or "",
+            "assignee": filters.assignee or "",
             "params": params,
             "page_url": lambda n: "/?" + urlencode({**params, "page": n}),
             "statuses": TICKET_STATUSES,
