@@ -63,4 +63,5 @@ def settings(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Se
     for key in list(os.environ):
         if key.startswith("TRIAGE_"):
             monkeypatch.delenv(key)
-    return load_settings(database_url=db_url, data_dir=tmp_path / "data", secret_key="test-secret")
+    # extraction in-process: one Daemon per test would otherwise start a worker process loading the models
+    return load_settings(database_url=db_url, data_dir=tmp_path / "data", secret_key="test-secret", extract_workers=0)

@@ -2,4 +2,5 @@ import sys
 
 from triage.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes (spawn) import this module without running the CLI
+    sys.exit(main())

@@ -10,10 +10,11 @@ SIGTERM/SIGINT finish the message in hand; what was filed is still marked.
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import threading
 import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from types import FrameType
 
 from sqlalchemy import delete, update
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from nlp.types import MessageInput
+from nlp.types import Extraction
 from store.archive import ArchiveError
 from store.checkpoints import advance, record_error, sync_uidvalidity, touch_poll
 from store.db import session_scope
@@ -32,9 +33,11 @@ from triage.leader import LeaderElector
 from triage.mailbox import Source, SourceError, make_source
 from triage.mailbox.base import Fetched
 from triage.metrics import Metrics
-from triage.pipeline import Outcome, PipelineContext, process_raw
+from triage.pipeline import Outcome, PipelineContext
 from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
+from triage.pipeline.process import Prepared, finish, prepare
+from triage.pipeline.workers import make_extracting
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -43,10 +46,23 @@ BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 ONCE_MAX_ATTEMPTS = 5
 DELIVER_LIMIT = 100
-WARM_UP_MESSAGE = MessageInput(
-    subject="Request for subscriber information", from_address="warm-up@invalid.example",
-    text="We request subscriber information for the account @example under case 1/2026.",
-)
+
+
+@dataclass
+class Staged:
+    """One message of a staged batch: archived, parsed, classified, its extraction under way."""
+
+    item: Fetched
+    row: RawMessage
+    prep: Prepared | None = None
+    future: Future[Extraction] | None = None
+
+
+@dataclass
+class StagedBatch:
+    """A batch archived and handed to extraction; filed later, while the next batch is extracted."""
+
+    entries: list[Staged] = field(default_factory=list)
 
 
 class LeadershipLost(Exception):
@@ -65,6 +81,7 @@ class Daemon:
         self.source = source or make_source(settings)
         self.ctx = PipelineContext.build(settings, engine, mailbox=self.source.name, metrics=metrics)
         self.sender = sender or OutboxSender(settings, engine, metrics=metrics)
+        self.extraction = make_extracting(settings, lambda: self.ctx.extractor)
         self.metrics = metrics
         self.leader = LeaderElector(settings, self.source.name)
         self.stop = threading.Event()
@@ -83,14 +100,11 @@ class Daemon:
 
     # --- steps
     def warm_up(self) -> None:
-        """Load the extractor and run it once on a tiny message, so the first real mail pays no model loading."""
-        started = time.monotonic()
+        """Load the extractor before the first mail: at once in-process, in the background with workers."""
         try:
-            self.ctx.extractor.extract(WARM_UP_MESSAGE, budget=math.inf)  # loading may take long: never cut
+            self.extraction.start()
         except Exception:  # a broken model is found again (and filed for review) on the first message
             log.exception("extractor warm-up failed")
-            return
-        log.info("extractor ready in %.1fs", time.monotonic() - started, extra={"event": "warm_up"})
 
     def connect(self) -> None:
         uidvalidity = self.source.open()
@@ -111,17 +125,17 @@ class Daemon:
             except ArchiveError as exc:
                 log.error("cannot refile %s: %s", row.sha256[:12], exc)
                 continue
-            self._count(process_raw(self.ctx, row, raw))
+            prep = prepare(self.ctx, row, raw)
+            result = None
+            if prep.nlp_input is not None:
+                result = self.extraction.result(self.extraction.submit(prep.nlp_input), prep.nlp_input)
+            self._count(finish(self.ctx, row, raw, prep, result))
 
-    def handle_batch(self, batch: list[Fetched]) -> None:
-        """Archive the batch, file each message, then mark the filed ones processed and checkpoint once.
-
-        A stop request or a lost leadership ends the batch early; what was filed is still marked.
-        Any other failure leaves the batch's messages on the server: they are fetched again, and
-        their SHA-256 rows say how far each got.
-        """
+    def stage(self, batch: list[Fetched]) -> StagedBatch:
+        """Archive the batch (one commit), parse and classify each message, and hand it to extraction."""
+        staged = StagedBatch()
         if not batch:
-            return
+            return staged
         if not self.leader.check():
             raise LeadershipLost(self.source.name)
         if self.metrics:
@@ -129,26 +143,54 @@ class Daemon:
                 self.metrics.fetched(self.source.name)
         with self.ctx.timed_batch("archive", len(batch)):
             rows = archive_batch(self.ctx, batch)
+        for item, row in zip(batch, rows, strict=True):
+            entry = Staged(item, row)
+            if row.state == "archived":
+                entry.prep = prepare(self.ctx, row, item.raw)
+                if entry.prep.nlp_input is not None:
+                    entry.future = self.extraction.submit(entry.prep.nlp_input)
+            staged.entries.append(entry)
+        return staged
+
+    def complete(self, staged: StagedBatch) -> None:
+        """File each staged message in order, then mark the filed ones processed and checkpoint once.
+
+        A stop request or a lost leadership ends the batch early; what was filed is still marked.
+        Any other failure leaves the batch's messages on the server: they are fetched again, and
+        their SHA-256 rows say how far each got.
+        """
         handled: list[tuple[Fetched, RawMessage]] = []
         try:
-            for item, row in zip(batch, rows, strict=True):
+            for n, entry in enumerate(staged.entries):
                 if self.stop.is_set():
-                    self._release(rows[len(handled):])
+                    self.abandon(StagedBatch(staged.entries[n:]))
                     break
                 if handled and not self.leader.check():
                     raise LeadershipLost(self.source.name)
-                if row.state == "archived":
-                    self._count(process_raw(self.ctx, row, item.raw))
+                if entry.prep is not None:
+                    result = None
+                    if entry.future is not None:
+                        assert entry.prep.nlp_input is not None
+                        with self.ctx.timed("extract"):  # with workers: the time filing waited for it
+                            result = self.extraction.result(entry.future, entry.prep.nlp_input)
+                    self._count(finish(self.ctx, entry.row, entry.item.raw, entry.prep, result))
                     self.processed += 1
-                handled.append((item, row))
+                handled.append((entry.item, entry.row))
         except LeadershipLost:
             self._settle(handled)
             raise
         self._settle(handled)
 
-    def handle(self, item: Fetched) -> None:
-        """One message: archive, file, mark processed, advance the checkpoint."""
-        self.handle_batch([item])
+    def abandon(self, staged: StagedBatch) -> None:
+        """Stopping: cancel pending extractions and forget unfiled archive rows (the mail stays on the server)."""
+        for entry in staged.entries:
+            if entry.future is not None:
+                entry.future.cancel()
+        self._release([entry.row for entry in staged.entries])
+
+    def handle_batch(self, batch: list[Fetched]) -> None:
+        """Archive, file and mark one batch (no overlap with another batch)."""
+        self.complete(self.stage(batch))
 
     def _release(self, rows: list[RawMessage]) -> None:
         """Stopping mid-batch: forget the archive rows of messages not filed (they stay on the server)."""
@@ -206,13 +248,32 @@ class Daemon:
             self.metrics.poll_succeeded(self.source.name)
 
     def cycle(self) -> int:
-        """Process everything waiting; returns how many messages were filed."""
+        """Process everything waiting; returns how many messages were filed.
+
+        Batches overlap: batch k+1 is archived and handed to extraction before batch k is filed
+        and its acknowledgments delivered, so the extraction worker never waits for the filing.
+        """
         before = self.processed
-        for batch in self.source.fetch_batches(self._last_uid, self.settings.batch_size):
-            self.handle_batch(batch)
-            if self.stop.is_set():
-                return self.processed - before
-            self.deliver()
+        waiting: StagedBatch | None = None
+        try:
+            for batch in self.source.fetch_batches(self._last_uid, self.settings.batch_size):
+                staged = self.stage(batch)
+                if waiting is not None:
+                    self.complete(waiting)
+                    waiting = None
+                    if self.stop.is_set():
+                        self.abandon(staged)
+                        return self.processed - before
+                    self.deliver()
+                waiting = staged
+            if waiting is not None:
+                self.complete(waiting)
+                waiting = None
+        finally:
+            if waiting is not None:  # an error or a lost leadership between two batches
+                self.abandon(waiting)
+        if self.stop.is_set():
+            return self.processed - before
         self._polled()
         return self.processed - before
 
@@ -249,6 +310,7 @@ class Daemon:
             self.warm_up()
             return self._loop(once)
         finally:
+            self.extraction.close()
             self.source.close()
             self.leader.release()
             log.info("daemon stopped after filing %d messages", self.processed)

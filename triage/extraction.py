@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from nlp.extractor import Extractor
-from nlp.types import Extraction, NlpConfig
+from nlp.types import Extraction, MessageInput, NlpConfig
 from triage.parse import ParsedMail
 from triage.settings import Settings
 
@@ -24,9 +24,14 @@ def build_extractor(settings: Settings) -> Extractor:
 
 
 def extract_parsed(extractor: Extractor, parsed: ParsedMail) -> Extraction:
+    """Extraction of a parsed mail that never raises (see ``safe_extract``)."""
+    return safe_extract(extractor, parsed.to_input())
+
+
+def safe_extract(extractor: Extractor, msg: MessageInput) -> Extraction:
     """Extraction that never raises: a failure becomes an empty result with the error stated."""
     try:
-        return extractor.extract(parsed.to_input())
+        return extractor.extract(msg)
     except Exception as exc:
         log.exception("extraction failed")
         result = Extraction()

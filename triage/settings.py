@@ -146,6 +146,10 @@ class Settings(BaseSettings):
 
     # --- extraction
     use_spacy: bool = Field(True, description="Use installed spaCy pipelines when present")
+    extract_workers: int = Field(
+        1, ge=0, le=16,
+        description="Processes running extraction beside the daemon (pipelined with filing); 0: in the daemon itself",
+    )
     max_text_chars: int = Field(200_000, description="Text fed to NLP per message", gt=0)
     max_html_chars: int = Field(1_000_000, description="HTML (markup included) fed to NLP per message", gt=0)
 

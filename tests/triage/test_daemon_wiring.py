@@ -117,6 +117,7 @@ def test_metrics_after_a_real_run_once(
     assert got[("triage_acknowledgments_total", (("outcome", "sent"),))] == 1
     assert got[("triage_acknowledgments_total", (("outcome", "suppressed"),))] == 1
     assert got[("triage_imap_reconnects_total", (("mailbox", mailbox),))] == 1
-    for step in ("archive", "parse", "classify", "extract", "file"):
+    for step in ("archive", "parse", "classify", "file"):
         assert got[("triage_step_seconds_count", (("step", step),))] == 2, step
+    assert got[("triage_step_seconds_count", (("step", "extract"),))] == 1  # the auto-reply gets no NLP
     assert len(smtp_server.messages) == 1

@@ -9,11 +9,12 @@ flagged for manual review, with the error stated.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from nlp.types import Extraction
+from nlp.types import Extraction, MessageInput
 from store.db import session_scope
 from store.models import RawMessage, Ticket
-from triage.extraction import extract_parsed
+from triage.extraction import extract_parsed, safe_extract
 from triage.parse import ParsedMail, parse_bytes
 from triage.pipeline.context import PipelineContext
 from triage.pipeline.filing import Outcome, fallback_step, file_step, received_at
@@ -47,34 +48,68 @@ def classify_step(ctx: PipelineContext, parsed: ParsedMail, problems: list[str])
     return rules.classify(parsed, ctx.settings)
 
 
-def extract_step(ctx: PipelineContext, parsed: ParsedMail, mail_class: str, problems: list[str]) -> Extraction | None:
+def wants_extraction(parsed: ParsedMail, mail_class: str, problems: list[str]) -> bool:
+    """Mail from people (or unreadable mail) with some text gets NLP; machine mail and oversized mail do not."""
     if mail_class not in EXTRACTED_CLASSES or (parsed.text is None and parsed.html is None and not parsed.subject):
-        return None
-    if any("over the" in p for p in problems):
+        return False
+    return not any("over the" in p for p in problems)
+
+
+def extract_step(ctx: PipelineContext, parsed: ParsedMail, mail_class: str, problems: list[str]) -> Extraction | None:
+    if not wants_extraction(parsed, mail_class, problems):
         return None
     return extract_parsed(ctx.extractor, parsed)
 
 
-def process_raw(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Outcome:
-    """File one archived message; commits. Raises only when the database itself is unusable."""
+@dataclass
+class Prepared:
+    """A message parsed and classified, waiting for its extraction; ``error`` when classifying failed."""
+
+    parsed: ParsedMail
+    problems: list[str]
+    mail_class: str = "unparsed"
+    nlp_input: MessageInput | None = None
+    error: str | None = None
+
+
+def prepare(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Prepared:
+    """Parse and classify; says what extraction should read. Never raises for the content of a message."""
     with ctx.timed("parse"):
         parsed, problems = parse_step(ctx, raw)
     parsed.received_at = received_at(row, parsed)  # statutory clocks start at OUR receipt (INTERNALDATE)
+    prep = Prepared(parsed, problems)
     try:
         with ctx.timed("classify"):
-            mail_class = classify_step(ctx, parsed, problems)
-        with ctx.timed("extract"):
-            result = extract_step(ctx, parsed, mail_class, problems)
+            prep.mail_class = classify_step(ctx, parsed, problems)
+        if wants_extraction(parsed, prep.mail_class, problems):
+            prep.nlp_input = parsed.to_input()
+    except Exception as exc:
+        log.exception("classifying message %s failed", row.sha256[:12])
+        prep.error = f"processing failed: {type(exc).__name__}: {exc}"
+    return prep
+
+
+def finish(ctx: PipelineContext, row: RawMessage, raw: bytes, prep: Prepared, result: Extraction | None) -> Outcome:
+    """File a prepared message with its extraction in one transaction; commits.
+
+    Raises only when the database itself is unusable; any other failure files the message on
+    a review ticket with the error stated.
+    """
+    parsed = prep.parsed
+    try:
+        if prep.error is not None:
+            raise _StepFailed(prep.error)
         with ctx.timed("file"), session_scope(ctx.engine) as session:
             fresh = session.get(RawMessage, row.id)
             assert fresh is not None
             if fresh.state != "archived":  # filed by an earlier run that died before marking
                 ticket = session.get(Ticket, fresh.ticket_id) if fresh.ticket_id else None
                 return Outcome(ticket.reference if ticket else "?", False, fresh.mail_class or "", "already filed")
-            outcome = file_step(session, ctx, fresh, raw, parsed, mail_class, result, problems)
+            outcome = file_step(session, ctx, fresh, raw, parsed, prep.mail_class, result, prep.problems)
     except Exception as exc:
-        log.exception("processing message %s failed; filing it for manual review", row.sha256[:12])
-        error = f"processing failed: {type(exc).__name__}: {exc}"
+        if not isinstance(exc, _StepFailed):
+            log.exception("processing message %s failed; filing it for manual review", row.sha256[:12])
+        error = str(exc) if isinstance(exc, _StepFailed) else f"processing failed: {type(exc).__name__}: {exc}"
         with session_scope(ctx.engine) as session:
             fresh = session.get(RawMessage, row.id)
             assert fresh is not None
@@ -87,3 +122,17 @@ def process_raw(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Outcome:
         extra={"message_id": parsed.message_id, "ticket": outcome.reference, "event": "decision"},
     )
     return outcome
+
+
+class _StepFailed(Exception):
+    """A step before filing failed; its message is already the ticket's error."""
+
+
+def process_raw(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Outcome:
+    """File one archived message in this process: prepare, extract, finish; commits."""
+    prep = prepare(ctx, row, raw)
+    result = None
+    if prep.nlp_input is not None:
+        with ctx.timed("extract"):
+            result = safe_extract(ctx.extractor, prep.nlp_input)
+    return finish(ctx, row, raw, prep, result)

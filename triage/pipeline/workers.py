@@ -1,0 +1,182 @@
+"""Extraction in a worker process, so that NLP runs on one core while the daemon files on another.
+
+The daemon submits each parsed message as soon as it is archived and files the results in
+arrival order. A worker that dies (a hostile message, the OOM killer) breaks the pool: the
+pool is rebuilt and each message in flight is retried once, alone; the one that breaks it
+again is filed with the error stated, and the daemon goes on.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import math
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
+
+from nlp.extractor import Extractor
+from nlp.types import Extraction, MessageInput
+from triage.extraction import build_extractor, safe_extract
+from triage.settings import Settings
+
+log = logging.getLogger(__name__)
+WARM_UP_MESSAGE = MessageInput(
+    subject="Request for subscriber information", from_address="warm-up@invalid.example",
+    text="We request subscriber information for the account @example under case 1/2026.",
+)
+PR_SET_PDEATHSIG = 1
+_WORKER_EXTRACTOR: Extractor | None = None  # one per worker process, built by its initializer
+
+
+class Extracting(Protocol):
+    """Where extraction runs: in the daemon's process, or in worker processes."""
+
+    def start(self) -> None: ...
+    def submit(self, msg: MessageInput) -> Future[Extraction]: ...
+    def result(self, future: Future[Extraction], msg: MessageInput) -> Extraction: ...
+    def close(self) -> None: ...
+
+
+def _done(value: Extraction) -> Future[Extraction]:
+    future: Future[Extraction] = Future()
+    future.set_result(value)
+    return future
+
+
+class InlineExtraction:
+    """``extract_workers = 0``: extraction in the daemon's own process, one message at a time."""
+
+    def __init__(self, extractor: Callable[[], Extractor]) -> None:
+        self.extractor = extractor  # built on first use: starting needs no models
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self.extractor().extract(WARM_UP_MESSAGE, budget=math.inf)  # model loading may take long: never cut
+        log.info("extractor ready in %.1fs", time.monotonic() - started, extra={"event": "warm_up"})
+
+    def submit(self, msg: MessageInput) -> Future[Extraction]:
+        return _done(safe_extract(self.extractor(), msg))
+
+    def result(self, future: Future[Extraction], msg: MessageInput) -> Extraction:
+        return future.result()
+
+    def close(self) -> None:
+        pass
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills the worker when the daemon dies, even by SIGKILL; no orphan keeps the models."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        return
+    if os.getppid() == 1:  # the daemon died before prctl took effect
+        os._exit(1)
+
+
+def _init_worker(settings: Settings) -> None:
+    """Runs once in each worker: signals belong to the daemon (it stops the pool), then the models load."""
+    global _WORKER_EXTRACTOR
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _WORKER_EXTRACTOR = build_extractor(settings)
+    _WORKER_EXTRACTOR.extract(WARM_UP_MESSAGE, budget=math.inf)
+
+
+def _extract_in_worker(msg: MessageInput) -> Extraction:
+    assert _WORKER_EXTRACTOR is not None, "worker initializer did not run"
+    return safe_extract(_WORKER_EXTRACTOR, msg)
+
+
+class WorkerExtraction:
+    """``extract_workers >= 1``: a pool of processes, each with its own extractor (models loaded once)."""
+
+    task: Callable[[MessageInput], Extraction] = staticmethod(_extract_in_worker)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pool: ProcessPoolExecutor | None = None
+        self._started = 0.0
+        self._generation = 0  # bumped by each restart: a future of an older pool never restarts the new one
+        self._born: dict[int, int] = {}
+
+    def _make_pool(self) -> ProcessPoolExecutor:
+        # spawn: workers start from a clean interpreter, not a copy of the daemon's sockets, locks and threads,
+        # and are the daemon's own children (so that they die with it)
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.settings.extract_workers, mp_context=ctx,
+                                   initializer=_init_worker, initargs=(self.settings,))
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = self._make_pool()
+        return self._pool
+
+    def start(self) -> None:
+        """Start loading the models in the worker(s) and return at once: the daemon connects meanwhile."""
+        self._started = time.monotonic()
+        future = self.pool.submit(self.task, WARM_UP_MESSAGE)
+        future.add_done_callback(self._ready)
+
+    def _ready(self, future: Future[Extraction]) -> None:
+        if future.exception() is None:
+            log.info("extraction worker ready in %.1fs", time.monotonic() - self._started,
+                     extra={"event": "warm_up"})
+        else:
+            log.error("extraction worker failed to start: %s", future.exception())
+
+    def submit(self, msg: MessageInput) -> Future[Extraction]:
+        try:
+            future = self.pool.submit(self.task, msg)
+        except BrokenProcessPool:
+            self._restart()
+            future = self.pool.submit(self.task, msg)
+        self._born[id(future)] = self._generation
+        return future
+
+    def result(self, future: Future[Extraction], msg: MessageInput) -> Extraction:
+        """The message's extraction; a dead worker costs a retry, then an error on the ticket, never the daemon."""
+        born = self._born.pop(id(future), self._generation)
+        try:
+            return future.result()
+        except (BrokenProcessPool, CancelledError):
+            log.warning("extraction worker died; retrying the message alone in a new worker")
+        if born == self._generation:
+            self._restart()
+        try:
+            return self.pool.submit(self.task, msg).result()
+        except BrokenProcessPool:
+            log.error("extraction worker died again on the same message: filing it without extraction")
+            self._restart()
+            failed = Extraction()
+            failed.errors.append("extraction failed: the extraction worker process died on this message")
+            return failed
+
+    def _restart(self) -> None:
+        self._generation += 1
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._make_pool()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._born.clear()
+
+
+def make_extracting(settings: Settings, extractor: Callable[[], Extractor]) -> Extracting:
+    """Worker processes when ``extract_workers`` > 0, else ``extractor()`` in this process."""
+    if settings.extract_workers > 0:
+        return WorkerExtraction(settings)
+    return InlineExtraction(extractor)
