@@ -1,77 +1,86 @@
 """Required literals of a regular expression: strings of which every match contains at least one.
 
-A row whose required literals are all absent from a text cannot match it, so its scan is
-skipped by a substring test. Under IGNORECASE only characters whose case folding in ``re`` is
-exactly ``str.lower`` are kept (ASCII except i, s and k, which also match 'ı', 'ſ' and the
-Kelvin sign): the test on ``text.lower()`` then never hides a match.
+The one prefilter of every pattern table (``nlp.spans.Compiled``): a row whose required literals
+are all absent from a text cannot match it, so its scan is skipped. The literals are read from the
+pattern's parse tree. Under IGNORECASE they are lower-case ASCII and are looked for in
+:func:`fold` of the text, where a case-insensitive match of an ASCII literal is always a
+substring; a case-sensitive pattern's literals are looked for in the text as it is.
 """
 
 from __future__ import annotations
 
 import re
-import string
+from dataclasses import dataclass
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
-_SAFE_FOLDED = set(string.ascii_lowercase + string.digits + string.punctuation + " ") - set("isk")
-MIN_LEN = 2  # shorter literals filter too little to pay for the test
+# The only non-ASCII characters that re.IGNORECASE matches to ASCII letters (test_literals checks it).
+_CASE_FIX = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+MIN_LEN = 2  # shorter literals are in nearly every text: such a row is left to the chunk prefilter
 
 
-def required(rx: re.Pattern[str]) -> list[str] | None:
-    """Literals (lowercased under IGNORECASE) one of which is in every match; None when unknown."""
+def fold(text: str) -> str:
+    """The text as folded needles see it: a case-insensitive match of an ASCII literal stays a substring."""
+    return text.translate(_CASE_FIX).lower()
+
+
+@dataclass(frozen=True)
+class Needles:
+    """Every match of the pattern contains one of ``words``; in ``fold(text)`` when ``folded``."""
+
+    words: frozenset[str]
+    folded: bool
+
+
+def required(rx: re.Pattern[str]) -> Needles | None:
+    """The needles of a compiled pattern; None when no literal of at least ``MIN_LEN`` is required."""
     try:
         items = _parser.parse(rx.pattern, rx.flags).data
     except (re.error, RecursionError):
         return None
-    return _sequence(items, bool(rx.flags & re.IGNORECASE))
+    folded = bool(rx.flags & re.IGNORECASE)
+    words = _sequence(list(items), folded)
+    return Needles(frozenset(words), folded) if words else None
 
 
-def _sequence(items: list[Any], fold: bool) -> list[str] | None:
-    """The best alternative set among the literal runs and the mandatory parts of a sequence."""
-    candidates: list[list[str]] = []
+def _sequence(items: list[Any], folded: bool) -> set[str] | None:
+    """The best needle set of a sequence: each literal run or required element is one candidate."""
+    candidates: list[set[str]] = []
     run = ""
-    for op, arg in items:
-        ch = _char(op, arg, fold)
-        if ch is not None:
-            run += ch
+    for op, av in items:
+        if op is C.LITERAL and av < 128:
+            run += chr(av).lower() if folded else chr(av)
             continue
         if run:
-            candidates.append([run])
+            candidates.append({run})
             run = ""
-        sub = _item(op, arg, fold)
-        if sub:
-            candidates.append(sub)
+        need = _element(op, av, folded)
+        if need:
+            candidates.append(need)
     if run:
-        candidates.append([run])
+        candidates.append({run})
     good = [c for c in candidates if min(len(s) for s in c) >= MIN_LEN]
     return max(good, key=lambda c: min(len(s) for s in c)) if good else None
 
 
-def _char(op: Any, arg: Any, fold: bool) -> str | None:
-    if op is not C.LITERAL:
-        return None
-    ch = chr(arg)
-    if fold:
-        return ch.lower() if ch.lower() in _SAFE_FOLDED and ch.isascii() else None
-    return ch
-
-
-def _item(op: Any, arg: Any, fold: bool) -> list[str] | None:
+def _element(op: Any, av: Any, folded: bool) -> set[str] | None:
     if op is C.SUBPATTERN:
-        _, add_flags, del_flags, body = arg
-        return None if add_flags or del_flags else _sequence(body.data if hasattr(body, "data") else body, fold)
-    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-        low, _, body = arg
-        return _sequence(list(body), fold) if low >= 1 else None
+        _, add_flags, del_flags, body = av
+        if (add_flags or del_flags) and not folded:  # '(?i:...)' in a case-sensitive pattern
+            return None
+        return _sequence(list(body), folded)
     if op is C.ATOMIC_GROUP:
-        return _sequence(list(arg), fold)
+        return _sequence(list(av), folded)
     if op is C.BRANCH:
-        out: list[str] = []
-        for branch in arg[1]:
-            sub = _sequence(list(branch), fold)
-            if not sub:
-                return None
-            out.extend(sub)
+        out: set[str] = set()
+        for branch in av[1]:
+            need = _sequence(list(branch), folded)
+            if not need:
+                return None  # one branch needs nothing we can test: no needle for the alternation
+            out |= need
         return out
+    if op in _REPEATS and av[0] >= 1:
+        return _sequence(list(av[2]), folded)
     return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp.literals import required
+from nlp.literals import fold, required
 from nlp.registry import Doc
 from nlp.types import Source
 
@@ -84,21 +84,30 @@ _NAMED = re.compile(r"\(\?P<\w+>")
 
 
 class Compiled(list[Row]):
-    """Compiled rows plus a cheap test per row: a row whose required literals (``nlp.literals``)
-    are all absent cannot match; other rows are grouped by chunks in one alternation each, and a
-    chunk whose alternation finds nothing has no matching row. Most rows match nothing in most
-    mails, and scanning them one by one was most of the pattern time."""
+    """Compiled rows plus a cheap test of which rows may match a text.
+
+    A row whose required literals (``nlp.literals``) are all absent cannot match: each distinct
+    literal of the table is looked up once per text and wakes the rows that need it. Rows with no
+    such literal are grouped by chunks in one alternation each; a chunk whose alternation finds
+    nothing has no matching row. Most rows match nothing in most mails, and scanning them one by
+    one was most of the pattern time.
+    """
 
     def __init__(self, rows: list[Row]) -> None:
         super().__init__(rows)
         self.chunk_of: list[int | None] = []
         self.unions: list[re.Pattern[str]] = []
-        self.literals: list[tuple[list[str], bool] | None] = []
+        self.unfiltered: list[int] = []  # rows with no literal: always woken, the chunk test decides
+        by_word: dict[tuple[str, bool], list[int]] = {}
         pending: list[Row] = []
-        for rx, _ in rows:
-            lits = required(rx)
-            self.literals.append((lits, bool(rx.flags & re.IGNORECASE)) if lits else None)
-            if lits or _BACKREF.search(rx.pattern):  # a literal test, or not safe in an alternation
+        for i, (rx, _) in enumerate(rows):
+            needles = required(rx)
+            if needles is not None:
+                for word in needles.words:
+                    by_word.setdefault((word, needles.folded), []).append(i)
+            else:
+                self.unfiltered.append(i)
+            if needles is not None or _BACKREF.search(rx.pattern):  # a literal test, or not safe in an alternation
                 self.chunk_of.append(None)
                 continue
             if pending and (len(pending) >= CHUNK or pending[0][0].flags != rx.flags):
@@ -107,6 +116,8 @@ class Compiled(list[Row]):
             self.chunk_of.append(len(self.unions))
         if pending:
             self._close(pending)
+        self.folded_words = [(w, tuple(ix)) for (w, f), ix in by_word.items() if f]
+        self.plain_words = [(w, tuple(ix)) for (w, f), ix in by_word.items() if not f]
 
     def _close(self, pending: list[Row]) -> None:
         body = "|".join("(?:" + _NAMED.sub("(?:", rx.pattern) + ")" for rx, _ in pending)
@@ -116,25 +127,31 @@ class Compiled(list[Row]):
             self.unions.append(re.compile(""))
         pending.clear()
 
+    def woken(self, text: str) -> list[int]:
+        """Indexes of the rows whose literal test passes (or that have none), in row order."""
+        awake = set(self.unfiltered)
+        if self.folded_words:
+            folded = fold(text)
+            for word, ixs in self.folded_words:
+                if word in folded:
+                    awake.update(ixs)
+        for word, ixs in self.plain_words:
+            if word in text:
+                awake.update(ixs)
+        awake.update(range(len(self.chunk_of), len(self)))  # rows appended after compiling: scanned
+        return sorted(awake)
+
     def live(self, text: str) -> Iterator[Row]:
         """The rows that may match ``text``, in row order."""
-        awake: dict[int, bool] = {}
-        lowered: str | None = None
-        for i, row in enumerate(self):
-            chunk = self.chunk_of[i] if i < len(self.chunk_of) else None  # rows appended later: scanned
-            lits = self.literals[i] if i < len(self.literals) else None
-            if lits is not None:
-                if lits[1] and lowered is None:
-                    lowered = text.lower()
-                haystack = lowered if lits[1] and lowered is not None else text
-                if not any(lit in haystack for lit in lits[0]):
-                    continue
+        chunks: dict[int, bool] = {}
+        for i in self.woken(text):
+            chunk = self.chunk_of[i] if i < len(self.chunk_of) else None
             if chunk is not None:
-                if chunk not in awake:
-                    awake[chunk] = self.unions[chunk].search(text) is not None
-                if not awake[chunk]:
+                if chunk not in chunks:
+                    chunks[chunk] = self.unions[chunk].search(text) is not None
+                if not chunks[chunk]:
                     continue
-            yield row
+            yield self[i]
 
 
 def compile_rows(rows: list[dict[str, Any]], flags: int = re.IGNORECASE) -> Compiled:

@@ -16,9 +16,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from nlp.prefilter import Needles, fold
 from nlp.registry import Doc, register
-from nlp.spans import DATA, Hit, Row, compile_rows, find_all, iter_sources, load_json, load_jsonl
+from nlp.spans import DATA, Hit, compile_rows, find_all, iter_sources, load_json, load_jsonl
 from nlp.textcat import LABELS, TextClassifier
 from nlp.types import Evidence, NlpConfig
 
@@ -44,7 +43,6 @@ class Component:
         folder = DATA / "request_types"
         self.rules = compile_rows(load_jsonl(folder / "rules.jsonl"))
         self.emergency = compile_rows(load_jsonl(folder / "emergency.jsonl"))
-        self.needles = {id(group): Needles([rx.pattern for rx, _ in group]) for group in (self.rules, self.emergency)}
         neg = load_json(folder / "negations.json")
         self.negation = re.compile(r"\b(?:" + "|".join(neg["negations"]) + r")\b", re.IGNORECASE)
         self.window = int(neg["window_chars"])
@@ -99,7 +97,7 @@ class Component:
         out: dict[str, list[Hit]] = defaultdict(list)
         for source, text in iter_sources(doc, RULE_SOURCES):
             echoed = source == "subject" and self._is_reply(doc)
-            hits = [h for h in find_all(self._candidates(self.rules, text), source, text)
+            hits = [h for h in find_all(self.rules, source, text)
                     if not (float(h.row["weight"]) < 3 and self._negated(text, h.start))]
             for hit in hits:
                 if id(hit.row) in seen or _inside_other(hit, hits):
@@ -115,7 +113,7 @@ class Component:
         for source, text in iter_sources(doc, ("subject", "body")):
             if source == "subject" and self._is_reply(doc):
                 continue
-            for hit in find_all(self._candidates(self.emergency, text), source, text):
+            for hit in find_all(self.emergency, source, text):
                 if self._negated(text, hit.start):
                     log.debug("emergency cue %r negated", hit.text)
                     continue
@@ -124,11 +122,6 @@ class Component:
                     continue
                 hits.append(hit)
         return hits
-
-    def _candidates(self, group: list[Row], text: str) -> list[Row]:
-        """The patterns of ``group`` that can match ``text`` (a substring test skips the rest), in order."""
-        needles, folded = self.needles[id(group)], fold(text)
-        return [p for i, p in enumerate(group) if needles.may_match(i, folded)]
 
     def _history(self, text: str, hit: Hit) -> bool:
         """'overdose death investigation', 'died of an overdose': the event is over, nobody is in danger now."""

@@ -1,4 +1,5 @@
-"""Required literals must be in every match, or the row prefilter would hide matches."""
+"""Required literals must be in every match (of the folded text, under IGNORECASE), or the row
+prefilter would hide matches."""
 
 from __future__ import annotations
 
@@ -9,31 +10,57 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from nlp.literals import required
+from nlp.literals import Needles, fold, required
 from nlp.spans import DATA, compile_rows, live_rows, load_jsonl
 
-ROWS = [rx for name in ("legal/case_labels.jsonl", "legal/citations.jsonl", "legal/deadline_cues.jsonl",
-                        "legal/nondisclosure.jsonl", "request_types/rules.jsonl", "request_types/emergency.jsonl")
-        for rx, _ in compile_rows(load_jsonl(DATA / name))]
+TABLES = ("legal/case_labels.jsonl", "legal/citations.jsonl", "legal/deadline_cues.jsonl",
+          "legal/nondisclosure.jsonl", "request_types/rules.jsonl", "request_types/emergency.jsonl")
+ROWS = [rx for name in TABLES for rx, _ in compile_rows(load_jsonl(DATA / name))] + \
+       [rx for rx, _ in compile_rows(load_jsonl(DATA / "legal" / "case_shapes.jsonl"), flags=0)]
+
+
+def _words(pattern: str, flags: int = re.IGNORECASE) -> set[str] | None:
+    needles = required(re.compile(pattern, flags))
+    return set(needles.words) if needles else None
 
 
 def test_literals_of_simple_shapes() -> None:
-    assert required(re.compile(r"\bsubpoena\b", re.I)) == ["ubpoena"]  # 's' folds to 'ſ' too: left out
-    assert required(re.compile(r"CASE-\d+")) == ["CASE-"]
-    assert sorted(required(re.compile(r"\b(?:warrant|order)\b", re.I)) or []) == ["order", "warrant"]
-    assert required(re.compile(r"(?:warrant)?\d+", re.I)) is None  # an optional part is not required
+    assert _words(r"\bsubpoena\b") == {"subpoena"}  # 'ſ' and the Kelvin sign are folded in the text
+    assert _words(r"\bsearch\s+warrant\b") == {"warrant"}
+    assert _words(r"\b(?:subpoena|court\s+order)s?\b") == {"subpoena", "court"}
+    assert _words(r"\b(?:urgent|\w+)\b") is None  # one branch has no literal
+    assert _words(r"(?:foo)?bar") == {"bar"}  # an optional part is not required
+    assert _words(r"(?:warrant)?\d+") is None
+    assert _words(r"a\d") is None  # too short to filter anything
+
+
+def test_case_sensitive_literals_keep_their_case() -> None:
+    assert required(re.compile(r"CASE-\d+")) == Needles(frozenset({"CASE-"}), folded=False)
+    assert required(re.compile(r"\d+(?i:case)\d+")) is None  # an inline flag: the case is unknown
+    assert required(re.compile(r"(?-i:CASE)-\d+", re.I)) == Needles(frozenset({"case"}), folded=True)
+
+
+def test_verbose_patterns_are_parsed_with_their_flags() -> None:
+    assert _words(r"search \s+ warrant", re.I | re.X) == {"warrant"}  # not " warrant": spaces are no literals
+
+
+def test_case_fix_covers_every_non_ascii_match_of_ascii() -> None:
+    ascii_char = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    odd = [chr(i) for i in range(0x80, 0x110000) if ascii_char.fullmatch(chr(i))]
+    assert odd and all(fold(ch).isascii() and ascii_char.fullmatch(fold(ch)) for ch in odd)
+    assert all(re.fullmatch(re.escape(fold(ch)), ch, re.IGNORECASE) for ch in odd)
 
 
 def test_folding_exceptions_still_match() -> None:
-    rows = compile_rows([{"pattern": r"\bsubpoena\b"}, {"pattern": r"\bkeep\b"}])
-    for text in ("ſubpoena", "\u212aeep"):  # long s, Kelvin sign: re folds them, str.lower does not
+    rows = compile_rows([{"pattern": r"\bsubpoena\b"}, {"pattern": r"\bkeep\b"}, {"pattern": r"\bdisclosure\b"}])
+    for text in ("ſubpoena", "\u212aeep", "DİSCLOSURE", "dıscLosure"):  # re folds these, str.lower does not
         assert [rx.pattern for rx, _ in live_rows(rows, text)] == [rx.pattern for rx, _ in rows if rx.search(text)]
 
 
-@pytest.mark.parametrize("rx", [rx for rx in ROWS if required(rx)][:400], ids=lambda rx: rx.pattern[:40])
+@pytest.mark.parametrize("rx", [rx for rx in ROWS if required(rx)][:500], ids=lambda rx: rx.pattern[:40])
 def test_every_data_row_literal_is_in_its_matches(rx: re.Pattern[str]) -> None:
-    lits = required(rx) or []
-    fold = bool(rx.flags & re.IGNORECASE)
+    needles = required(rx)
+    assert needles is not None
 
     @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.data())
@@ -45,8 +72,8 @@ def test_every_data_row_literal_is_in_its_matches(rx: re.Pattern[str]) -> None:
         m = rx.search(s)
         if m is None:
             return
-        found = m.group(0).lower() if fold else m.group(0)
-        assert any(lit in found for lit in lits), (rx.pattern, s, lits)
+        found = fold(m.group(0)) if needles.folded else m.group(0)
+        assert any(word in found for word in needles.words), (rx.pattern, s, needles)
 
     try:
         check()
