@@ -2,14 +2,20 @@
 
 Headers are top-most first; the first one whose authserv-id is ours was added by our MTA.
 Any other (or a second one with our id further down) may have been written by the sender.
+A header whose text does not contain our authserv-id cannot carry it (the id is a dot-atom, read
+verbatim) and is counted as ignored without parsing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import authres
+import authres.core
 
 from nlp.domains import registered_domain
 from nlp.types import MessageInput
@@ -29,16 +35,49 @@ class AuthResult:
     ignored: int = 0  # Authentication-Results headers not from our MTA
 
 
+@lru_cache(maxsize=64)
+def _anchored(pattern: str) -> re.Pattern[str]:
+    return re.compile(r"^" + pattern, re.IGNORECASE)
+
+
+class _Header(authres.core.AuthenticationResultsHeader):
+    """authres's parser with its token patterns compiled once.
+
+    authres consumes the text token by token through ``_parse_pattern``, which re-compiles its
+    pattern on every call (a cache lookup with flag arithmetic, ~100 calls per header): that was
+    most of the sender component's time. Same patterns, same first-match removal, same results.
+    """
+
+    _parse_text: str  # the text still to parse, set by authres
+
+    def _parse_pattern(self, pattern: Any) -> re.Match[str] | None:
+        regexp = pattern if isinstance(pattern, re.Pattern) else _anchored(pattern)
+        text = self._parse_text
+        m = regexp.search(text)
+        if m is not None:
+            self._parse_text = text[: m.start()] + text[m.end():]
+        return m
+
+
+def parse_header(value: str) -> authres.core.AuthenticationResultsHeader:
+    """One Authentication-Results value parsed as ``authres.AuthenticationResultsHeader.parse_value``."""
+    return _Header.parse_value(authres.core_features(), value)
+
+
 def read_auth(msg: MessageInput, trusted_id: str) -> AuthResult:
     ignored = 0
+    trusted = trusted_id.lower()
     for value in msg.header("Authentication-Results"):
+        if trusted not in value.lower():  # not ours, parsable or not
+            ignored += 1
+            continue
         try:
-            header = authres.AuthenticationResultsHeader.parse_value(value)
+            header = parse_header(value)
         except Exception as exc:  # a malformed header is no evidence either way
             log.info("unparsable Authentication-Results ignored: %s", exc)
             ignored += 1
             continue
-        if str(header.authserv_id).lower() != trusted_id.lower():
+        if str(header.authserv_id).lower() != trusted:
             ignored += 1
             continue
         return _summarize(header, ignored)
