@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from tests.servers.dovecot import DovecotServer
@@ -38,23 +36,6 @@ def bench_env(imap: DovecotServer, smtp: SmtpServer, workdir: Path, db_url: str 
 
 def triage_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "triage", *args]
-
-
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run ``cmd`` to completion; (wall seconds, peak RSS in MB of that child alone)."""
-    probe = (
-        "import resource, subprocess, sys, json;"
-        "r = subprocess.run(sys.argv[1:]);"
-        "print(json.dumps([r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
-    )
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    elapsed = time.perf_counter() - t0
-    code, rss_kb = __import__("json").loads(out.stdout.strip().splitlines()[-1])
-    if code != 0:
-        raise RuntimeError(f"{cmd} exited {code}: {out.stderr[-2000:]}")
-    return elapsed, rss_kb / 1024
 
 
 def fresh_workdir() -> Path:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from imapclient import IMAPClient
 
-from bench.servers import bench_env, fresh_workdir, run_measured, triage_cmd
+from bench.proctree import run_tree
+from bench.servers import ROOT, bench_env, fresh_workdir, triage_cmd
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer
 
@@ -88,18 +90,20 @@ def end_to_end(raws: list[bytes], *, db_url: str | None = None, replicas: int = 
         env = bench_env(imap, smtp, work, db_url)
         subprocess.run(triage_cmd("db", "upgrade"), env=env, check=True, capture_output=True)
         t0 = time.perf_counter()
+        extra: dict[str, Any] = {}
         if replicas == 1:
-            _, peak = run_measured(triage_cmd("run", "--once"), env)
+            run = run_tree(triage_cmd("run", "--once"), env, ROOT)
+            n = len(raws)
+            extra = {"peak_rss_mb": run.peak_rss_mb, "peak_rss_mb_by_process": run.peak_rss_by_role,
+                     "cpu_ms_per_msg": {"daemon": round(1000 * run.root_cpu / n, 2),
+                                        "extraction_workers": round(1000 * run.children_cpu / n, 2)}}
         else:
             procs = [subprocess.Popen(triage_cmd("run", "--once"), env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL) for _ in range(replicas)]
             for p in procs:
                 p.wait()
-            peak = 0.0
         elapsed = time.perf_counter() - t0
-        out = rate(len(raws), elapsed) | {"peak_rss_mb": round(peak, 1), "acks_received": len(smtp.messages),
-                                          "left_in_inbox": imap.count()}
-        return out
+        return rate(len(raws), elapsed) | extra | {"acks_received": len(smtp.messages), "left_in_inbox": imap.count()}
     finally:
         smtp.stop()
         imap.cleanup()

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from nlp.types import Extraction
 from store.archive import ArchiveError
 from store.checkpoints import advance, record_error, sync_uidvalidity, touch_poll
 from store.db import session_scope
@@ -36,8 +35,8 @@ from triage.metrics import Metrics
 from triage.pipeline import Outcome, PipelineContext
 from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
-from triage.pipeline.process import Prepared, finish, prepare
-from triage.pipeline.workers import make_extracting
+from triage.pipeline.process import Arrival, finish
+from triage.pipeline.workers import Ready, make_extracting
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -50,12 +49,11 @@ DELIVER_LIMIT = 100
 
 @dataclass
 class Staged:
-    """One message of a staged batch: archived, parsed, classified, its extraction under way."""
+    """One message of a staged batch: archived, its reading (parse, classify, extract) under way."""
 
     item: Fetched
     row: RawMessage
-    prep: Prepared | None = None
-    future: Future[Extraction] | None = None
+    future: Future[Ready] | None = None  # None: filed by an earlier run, only to be marked
 
 
 @dataclass
@@ -81,7 +79,7 @@ class Daemon:
         self.source = source or make_source(settings)
         self.ctx = PipelineContext.build(settings, engine, mailbox=self.source.name, metrics=metrics)
         self.sender = sender or OutboxSender(settings, engine, metrics=metrics)
-        self.extraction = make_extracting(settings, lambda: self.ctx.extractor)
+        self.extraction = make_extracting(settings, self.ctx, lambda: self.ctx.extractor)
         self.metrics = metrics
         self.leader = LeaderElector(settings, self.source.name)
         self.stop = threading.Event()
@@ -125,14 +123,12 @@ class Daemon:
             except ArchiveError as exc:
                 log.error("cannot refile %s: %s", row.sha256[:12], exc)
                 continue
-            prep = prepare(self.ctx, row, raw)
-            result = None
-            if prep.nlp_input is not None:
-                result = self.extraction.result(self.extraction.submit(prep.nlp_input), prep.nlp_input)
+            arrival = Arrival.of(row)
+            prep, result = self.extraction.result(self.extraction.submit(raw, arrival), raw, arrival)
             self._count(finish(self.ctx, row, raw, prep, result))
 
     def stage(self, batch: list[Fetched]) -> StagedBatch:
-        """Archive the batch (one commit), parse and classify each message, and hand it to extraction."""
+        """Archive the batch (one commit) and hand each new message to be read (parsed, classified, extracted)."""
         staged = StagedBatch()
         if not batch:
             return staged
@@ -146,9 +142,7 @@ class Daemon:
         for item, row in zip(batch, rows, strict=True):
             entry = Staged(item, row)
             if row.state == "archived":
-                entry.prep = prepare(self.ctx, row, item.raw)
-                if entry.prep.nlp_input is not None:
-                    entry.future = self.extraction.submit(entry.prep.nlp_input)
+                entry.future = self.extraction.submit(item.raw, Arrival.of(row))
             staged.entries.append(entry)
         return staged
 
@@ -167,13 +161,10 @@ class Daemon:
                     break
                 if handled and not self.leader.check():
                     raise LeadershipLost(self.source.name)
-                if entry.prep is not None:
-                    result = None
-                    if entry.future is not None:
-                        assert entry.prep.nlp_input is not None
-                        with self.ctx.timed("extract"):  # with workers: the time filing waited for it
-                            result = self.extraction.result(entry.future, entry.prep.nlp_input)
-                    self._count(finish(self.ctx, entry.row, entry.item.raw, entry.prep, result))
+                if entry.future is not None:
+                    with self.ctx.timed("read_wait"):  # the time filing waited for the worker
+                        prep, result = self.extraction.result(entry.future, entry.item.raw, Arrival.of(entry.row))
+                    self._count(finish(self.ctx, entry.row, entry.item.raw, prep, result))
                     self.processed += 1
                 handled.append((entry.item, entry.row))
         except LeadershipLost:

@@ -9,25 +9,31 @@ flagged for manual review, with the error stated.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
 
 from nlp.types import Extraction, MessageInput
 from store.db import session_scope
-from store.models import RawMessage, Ticket
+from store.models import RawMessage, Ticket, utcnow
 from triage.extraction import extract_parsed, safe_extract
+from triage.mime_limits import ParseLimits
 from triage.parse import ParsedMail, parse_bytes
 from triage.pipeline.context import PipelineContext
-from triage.pipeline.filing import Outcome, fallback_step, file_step, received_at
+from triage.pipeline.filing import Outcome, fallback_step, file_step
 from triage.pipeline.headers import header_block
 from triage.pipeline.page import page_if_needed
 from triage.replies import rules
+from triage.settings import Settings
 
 log = logging.getLogger(__name__)
 FATAL_PARSE = ("unreadable headers", "body unreadable")
 EXTRACTED_CLASSES = ("human", "unparsed")
 
 
-def parse_step(ctx: PipelineContext, raw: bytes) -> tuple[ParsedMail, list[str]]:
+def parse_step(ctx: Reading, raw: bytes) -> tuple[ParsedMail, list[str]]:
     """Parse, or only read the headers of an oversized message; returns the errors that need review."""
     limit = ctx.settings.max_message_bytes
     if len(raw) > limit:
@@ -42,7 +48,7 @@ def parse_step(ctx: PipelineContext, raw: bytes) -> tuple[ParsedMail, list[str]]
     return parsed, problems
 
 
-def classify_step(ctx: PipelineContext, parsed: ParsedMail, problems: list[str]) -> str:
+def classify_step(ctx: Reading, parsed: ParsedMail, problems: list[str]) -> str:
     if any(p.startswith(FATAL_PARSE) or "over the" in p for p in problems):
         return "unparsed"
     return rules.classify(parsed, ctx.settings)
@@ -72,11 +78,50 @@ class Prepared:
     error: str | None = None
 
 
-def prepare(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Prepared:
+@dataclass(frozen=True)
+class Arrival:
+    """What the archive row knows of a message's receipt: enough to prepare it away from the database."""
+
+    sha256: str
+    internaldate: datetime | None = None
+    received_header_at: datetime | None = None
+
+    @classmethod
+    def of(cls, row: RawMessage) -> Arrival:
+        return cls(row.sha256, row.internaldate, row.received_header_at)
+
+    def time_for(self, parsed: ParsedMail) -> datetime:
+        """INTERNALDATE is the authoritative time of receipt; SQLite hands it back naive (stored as UTC)."""
+        when = self.internaldate or self.received_header_at or parsed.received_at or utcnow()
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+class Reading(Protocol):
+    """What preparing a message needs: settings and parse limits (no database, no archive)."""
+
+    settings: Settings
+    limits: ParseLimits
+
+    def timed(self, step: str) -> AbstractContextManager[None]: ...
+
+
+@dataclass
+class ReadingContext:
+    """``Reading`` for a process without metrics: an extraction worker."""
+
+    settings: Settings
+    limits: ParseLimits
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        yield
+
+
+def prepare(ctx: Reading, arrival: Arrival, raw: bytes) -> Prepared:
     """Parse and classify; says what extraction should read. Never raises for the content of a message."""
     with ctx.timed("parse"):
         parsed, problems = parse_step(ctx, raw)
-    parsed.received_at = received_at(row, parsed)  # statutory clocks start at OUR receipt (INTERNALDATE)
+    parsed.received_at = arrival.time_for(parsed)  # statutory clocks start at OUR receipt (INTERNALDATE)
     prep = Prepared(parsed, problems)
     try:
         with ctx.timed("classify"):
@@ -84,9 +129,20 @@ def prepare(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Prepared:
         if wants_extraction(parsed, prep.mail_class, problems):
             prep.nlp_input = parsed.to_input()
     except Exception as exc:
-        log.exception("classifying message %s failed", row.sha256[:12])
+        log.exception("classifying message %s failed", arrival.sha256[:12])
         prep.error = f"processing failed: {type(exc).__name__}: {exc}"
     return prep
+
+
+def unreadable(ctx: Reading, arrival: Arrival, raw: bytes, error: str) -> Prepared:
+    """A message whose reading killed a worker: only its headers, for a ticket that says so."""
+    try:
+        parsed = parse_bytes(header_block(raw)[:65536], ctx.limits)
+    except Exception:
+        parsed = ParsedMail()
+    parsed.text = parsed.html = None
+    parsed.received_at = arrival.time_for(parsed)
+    return Prepared(parsed, [error], error=error)
 
 
 def finish(ctx: PipelineContext, row: RawMessage, raw: bytes, prep: Prepared, result: Extraction | None) -> Outcome:
@@ -130,7 +186,7 @@ class _StepFailed(Exception):
 
 def process_raw(ctx: PipelineContext, row: RawMessage, raw: bytes) -> Outcome:
     """File one archived message in this process: prepare, extract, finish; commits."""
-    prep = prepare(ctx, row, raw)
+    prep = prepare(ctx, Arrival.of(row), raw)
     result = None
     if prep.nlp_input is not None:
         with ctx.timed("extract"):

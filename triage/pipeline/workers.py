@@ -1,7 +1,8 @@
-"""Extraction in a worker process, so that NLP runs on one core while the daemon files on another.
+"""Reading (parse, classify, extract) in a worker process, so that it runs on one core while the
+daemon files and acknowledges on another.
 
-The daemon submits each parsed message as soon as it is archived and files the results in
-arrival order. A worker that dies (a hostile message, the OOM killer) breaks the pool: the
+The daemon submits each message's raw bytes as soon as they are archived and files the results
+in arrival order. A worker that dies (a hostile message, the OOM killer) breaks the pool: the
 pool is rebuilt and each message in flight is retried once, alone; the one that breaks it
 again is filed with the error stated, and the daemon goes on.
 """
@@ -24,6 +25,8 @@ from typing import Protocol
 from nlp.extractor import Extractor
 from nlp.types import Extraction, MessageInput
 from triage.extraction import build_extractor, safe_extract
+from triage.mime_limits import ParseLimits
+from triage.pipeline.process import Arrival, Prepared, Reading, ReadingContext, prepare, unreadable
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,28 +35,43 @@ WARM_UP_MESSAGE = MessageInput(
     text="We request subscriber information for the account @example under case 1/2026.",
 )
 PR_SET_PDEATHSIG = 1
-_WORKER_EXTRACTOR: Extractor | None = None  # one per worker process, built by its initializer
+_WORKER: tuple[ReadingContext, Extractor] | None = None  # one per worker process, built by its initializer
+
+
+Ready = tuple[Prepared, Extraction | None]
 
 
 class Extracting(Protocol):
-    """Where extraction runs: in the daemon's process, or in worker processes."""
+    """Where messages are read: in the daemon's process, or in worker processes."""
 
     def start(self) -> None: ...
-    def submit(self, msg: MessageInput) -> Future[Extraction]: ...
-    def result(self, future: Future[Extraction], msg: MessageInput) -> Extraction: ...
+    def submit(self, raw: bytes, arrival: Arrival) -> Future[Ready]: ...
+    def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready: ...
     def close(self) -> None: ...
 
 
-def _done(value: Extraction) -> Future[Extraction]:
-    future: Future[Extraction] = Future()
+def read_message(ctx: Reading, extractor: Extractor, raw: bytes, arrival: Arrival) -> Ready:
+    """Prepare then extract one message; the NLP input is not sent back (the daemon does not need it)."""
+    prep = prepare(ctx, arrival, raw)
+    result = None
+    if prep.nlp_input is not None:
+        with ctx.timed("extract"):
+            result = safe_extract(extractor, prep.nlp_input)
+        prep.nlp_input = None
+    return prep, result
+
+
+def _done(value: Ready) -> Future[Ready]:
+    future: Future[Ready] = Future()
     future.set_result(value)
     return future
 
 
 class InlineExtraction:
-    """``extract_workers = 0``: extraction in the daemon's own process, one message at a time."""
+    """``extract_workers = 0``: everything in the daemon's own process, one message at a time."""
 
-    def __init__(self, extractor: Callable[[], Extractor]) -> None:
+    def __init__(self, ctx: Reading, extractor: Callable[[], Extractor]) -> None:
+        self.ctx = ctx
         self.extractor = extractor  # built on first use: starting needs no models
 
     def start(self) -> None:
@@ -61,10 +79,10 @@ class InlineExtraction:
         self.extractor().extract(WARM_UP_MESSAGE, budget=math.inf)  # model loading may take long: never cut
         log.info("extractor ready in %.1fs", time.monotonic() - started, extra={"event": "warm_up"})
 
-    def submit(self, msg: MessageInput) -> Future[Extraction]:
-        return _done(safe_extract(self.extractor(), msg))
+    def submit(self, raw: bytes, arrival: Arrival) -> Future[Ready]:
+        return _done(read_message(self.ctx, self.extractor(), raw, arrival))
 
-    def result(self, future: Future[Extraction], msg: MessageInput) -> Extraction:
+    def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready:
         return future.result()
 
     def close(self) -> None:
@@ -84,26 +102,32 @@ def _die_with_parent() -> None:
 
 def _init_worker(settings: Settings) -> None:
     """Runs once in each worker: signals belong to the daemon (it stops the pool), then the models load."""
-    global _WORKER_EXTRACTOR
+    global _WORKER
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _WORKER_EXTRACTOR = build_extractor(settings)
-    _WORKER_EXTRACTOR.extract(WARM_UP_MESSAGE, budget=math.inf)
+    extractor = build_extractor(settings)
+    extractor.extract(WARM_UP_MESSAGE, budget=math.inf)
+    _WORKER = (ReadingContext(settings, ParseLimits.from_settings(settings)), extractor)
 
 
-def _extract_in_worker(msg: MessageInput) -> Extraction:
-    assert _WORKER_EXTRACTOR is not None, "worker initializer did not run"
-    return safe_extract(_WORKER_EXTRACTOR, msg)
+def _read_in_worker(raw: bytes, arrival: Arrival) -> Ready:
+    assert _WORKER is not None, "worker initializer did not run"
+    return read_message(*_WORKER, raw, arrival)
+
+
+def _ping() -> bool:
+    return True
 
 
 class WorkerExtraction:
     """``extract_workers >= 1``: a pool of processes, each with its own extractor (models loaded once)."""
 
-    task: Callable[[MessageInput], Extraction] = staticmethod(_extract_in_worker)
+    task: Callable[[bytes, Arrival], Ready] = staticmethod(_read_in_worker)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.limits = ParseLimits.from_settings(settings)
         self._pool: ProcessPoolExecutor | None = None
         self._started = 0.0
         self._generation = 0  # bumped by each restart: a future of an older pool never restarts the new one
@@ -125,42 +149,40 @@ class WorkerExtraction:
     def start(self) -> None:
         """Start loading the models in the worker(s) and return at once: the daemon connects meanwhile."""
         self._started = time.monotonic()
-        future = self.pool.submit(self.task, WARM_UP_MESSAGE)
-        future.add_done_callback(self._ready)
+        self.pool.submit(_ping).add_done_callback(self._ready)
 
-    def _ready(self, future: Future[Extraction]) -> None:
+    def _ready(self, future: Future[bool]) -> None:
         if future.exception() is None:
             log.info("extraction worker ready in %.1fs", time.monotonic() - self._started,
                      extra={"event": "warm_up"})
         else:
             log.error("extraction worker failed to start: %s", future.exception())
 
-    def submit(self, msg: MessageInput) -> Future[Extraction]:
+    def submit(self, raw: bytes, arrival: Arrival) -> Future[Ready]:
         try:
-            future = self.pool.submit(self.task, msg)
+            future = self.pool.submit(self.task, raw, arrival)
         except BrokenProcessPool:
             self._restart()
-            future = self.pool.submit(self.task, msg)
+            future = self.pool.submit(self.task, raw, arrival)
         self._born[id(future)] = self._generation
         return future
 
-    def result(self, future: Future[Extraction], msg: MessageInput) -> Extraction:
-        """The message's extraction; a dead worker costs a retry, then an error on the ticket, never the daemon."""
+    def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready:
+        """The message read; a dead worker costs a retry, then an error on the ticket, never the daemon."""
         born = self._born.pop(id(future), self._generation)
         try:
             return future.result()
         except (BrokenProcessPool, CancelledError):
-            log.warning("extraction worker died; retrying the message alone in a new worker")
+            log.warning("extraction worker died; retrying message %s alone in a new worker", arrival.sha256[:12])
         if born == self._generation:
             self._restart()
         try:
-            return self.pool.submit(self.task, msg).result()
+            return self.pool.submit(self.task, raw, arrival).result()
         except BrokenProcessPool:
-            log.error("extraction worker died again on the same message: filing it without extraction")
+            log.error("extraction worker died again on message %s: filing it unread", arrival.sha256[:12])
             self._restart()
-            failed = Extraction()
-            failed.errors.append("extraction failed: the extraction worker process died on this message")
-            return failed
+        error = "processing failed: the extraction worker process died while reading this message"
+        return unreadable(ReadingContext(self.settings, self.limits), arrival, raw, error), None
 
     def _restart(self) -> None:
         self._generation += 1
@@ -175,8 +197,8 @@ class WorkerExtraction:
         self._born.clear()
 
 
-def make_extracting(settings: Settings, extractor: Callable[[], Extractor]) -> Extracting:
+def make_extracting(settings: Settings, ctx: Reading, extractor: Callable[[], Extractor]) -> Extracting:
     """Worker processes when ``extract_workers`` > 0, else ``extractor()`` in this process."""
     if settings.extract_workers > 0:
         return WorkerExtraction(settings)
-    return InlineExtraction(extractor)
+    return InlineExtraction(ctx, extractor)

@@ -1,4 +1,4 @@
-"""Extraction in worker processes: same results as in-process, pipelined filing, a dead worker costs nothing."""
+"""Reading in worker processes: same results as in-process, pipelined filing, a dead worker costs one message."""
 
 from __future__ import annotations
 
@@ -8,70 +8,77 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from nlp.types import Extraction, MessageInput
 from store.db import session_scope
-from store.models import Ticket
+from store.models import Ticket, utcnow
 from tests.triage.daemon_helpers import mail
 from triage.daemon import Daemon
 from triage.extraction import build_extractor
+from triage.mime_limits import ParseLimits
 from triage.pipeline import workers
-from triage.pipeline.workers import InlineExtraction, WorkerExtraction, make_extracting
+from triage.pipeline.process import Arrival, ReadingContext
+from triage.pipeline.workers import InlineExtraction, Ready, WorkerExtraction, make_extracting
 from triage.settings import Settings
 
-POISON = "POISON-PILL-FOR-THE-WORKER"
-REQUEST = MessageInput(
-    subject="Preservation request - ref 2026/778",
-    from_address="d.kowalski@police.example",
-    text="Pursuant to 18 U.S.C. 2703(f) please preserve all records of the account @target_user "
-    "for 90 days. Our reference: 2026/778.",
+POISON = b"POISON-PILL-FOR-THE-WORKER"
+REQUEST = mail(
+    subject="Preservation request - ref 2026/778", sender="d.kowalski@police.example",
+    body="Pursuant to 18 U.S.C. 2703(f) please preserve all records of the account @target_user "
+    "for 90 days. Our reference: 2026/778.\n",
 )
+ARRIVAL = Arrival("0" * 64, internaldate=utcnow())
 
 
-def _extract_or_die(msg: MessageInput) -> Extraction:
-    """In a worker: die like a crashed extractor on the poison text, else extract normally."""
-    if POISON in (msg.text or ""):
+def _read_or_die(raw: bytes, arrival: Arrival) -> Ready:
+    """In a worker: die like a crashed parser or model on the poison bytes, else read normally."""
+    if POISON in raw:
         os._exit(70)
-    return workers._extract_in_worker(msg)
+    return workers._read_in_worker(raw, arrival)
 
 
 class PoisonableWorkers(WorkerExtraction):
-    """The product's pool, with a worker function that dies on the poison text (a real process exit)."""
+    """The product's pool, with a worker function that dies on the poison bytes (a real process exit)."""
 
-    task = staticmethod(_extract_or_die)
+    task = staticmethod(_read_or_die)
 
 
 def _settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"extract_workers": 1, "use_spacy": False})
 
 
-def test_worker_and_inline_extraction_agree(settings: Settings) -> None:
+def test_worker_and_inline_reading_agree(settings: Settings) -> None:
     s = _settings(settings)
-    pool = make_extracting(s, lambda: build_extractor(s))
+    limits = ParseLimits.from_settings(s)
+    pool = make_extracting(s, ReadingContext(s, limits), lambda: build_extractor(s))
     assert isinstance(pool, WorkerExtraction)
-    inline = InlineExtraction(lambda: build_extractor(s))
+    inline = InlineExtraction(ReadingContext(s, limits), lambda: build_extractor(s))
     try:
         pool.start()
-        got = pool.result(pool.submit(REQUEST), REQUEST)
+        got_prep, got = pool.result(pool.submit(REQUEST, ARRIVAL), REQUEST, ARRIVAL)
     finally:
         pool.close()
-    want = inline.result(inline.submit(REQUEST), REQUEST)
+    want_prep, want = inline.result(inline.submit(REQUEST, ARRIVAL), REQUEST, ARRIVAL)
+    assert got_prep.parsed == want_prep.parsed and got_prep.mail_class == want_prep.mail_class == "human"
+    assert got is not None and want is not None
     assert got.request_type == want.request_type == "preservation"
     assert got.case_reference == want.case_reference
     assert got.targets == want.targets and "@target_user" in got.targets
     assert got.errors == want.errors == []
 
 
-def test_a_dying_worker_is_replaced_and_only_its_message_loses_extraction(settings: Settings) -> None:
+def test_a_dying_worker_is_replaced_and_only_its_message_goes_unread(settings: Settings) -> None:
     pool = PoisonableWorkers(_settings(settings))
-    poison = MessageInput(subject="x", from_address="a@b.example", text=f"hello {POISON}")
+    poison = mail(subject=f"Poisoned {POISON.decode()}")  # the body would be base64: the pill rides in a header
     try:
-        futures = [(m, pool.submit(m)) for m in (REQUEST, poison, REQUEST, REQUEST)]
-        results = [pool.result(f, m) for m, f in futures]
+        futures = [(raw, pool.submit(raw, ARRIVAL)) for raw in (REQUEST, poison, REQUEST, REQUEST)]
+        results = [pool.result(f, raw, ARRIVAL) for raw, f in futures]
     finally:
         pool.close()
-    assert [r.request_type for r in results] == ["preservation", None, "preservation", "preservation"]
-    assert results[1].errors == ["extraction failed: the extraction worker process died on this message"]
-    assert all(not r.errors for i, r in enumerate(results) if i != 1)
+    assert [r.request_type if r else None for _, r in results] == ["preservation", None, "preservation",
+                                                                   "preservation"]
+    prep, _ = results[1]
+    assert prep.parsed.subject == f"Poisoned {POISON.decode()}"  # headers read in the daemon, for the review ticket
+    assert prep.error == "processing failed: the extraction worker process died while reading this message"
+    assert all(p.error is None for i, (p, _) in enumerate(results) if i != 1)
 
 
 def _maildir(root: Path, raws: list[bytes]) -> Path:
