@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nlp.attachtext import read_attachments
+from nlp.attachtext import load_readers, read_attachments
 from nlp.htmltext import html_to_text
 from nlp.registry import Doc, register
 from nlp.textsplit import Parts, says_see_below, split_body, strip_forward_header
@@ -100,6 +100,7 @@ def cap_texts(texts: dict[str, str], limit: int) -> bool:
 class Component:
     def __init__(self, config: NlpConfig, resources: dict[str, Any]) -> None:
         self.config = config
+        load_readers()
 
     def __call__(self, doc: Doc) -> None:
         msg = doc.msg

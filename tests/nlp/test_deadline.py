@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,12 @@ def test_us_government_sender_reads_month_first_without_country(component: Compo
     doc.texts["body"] = "Produce the records by 04/06/2026."
     component(doc)
     assert doc.result.deadline is not None and doc.result.deadline.isoformat() == "2026-04-06"
+
+
+def test_building_the_component_loads_every_date_language() -> None:
+    """dateparser's per-language tables are built with the extractor, not in the first mail of each language."""
+    code = ("from dateparser.languages.dictionary import Dictionary as D\nfrom nlp.components.deadline import "
+            "Component\nfrom nlp.dates import LANGUAGES\nfrom nlp.types import NlpConfig\nComponent(NlpConfig(), {})\n"
+            "for cache in (D._split_regex_cache, D._split_relative_regex_cache):\n"
+            "    assert set(LANGUAGES) <= {name for names in cache.values() for name in names}, cache.keys()")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email.message
 import io
+import subprocess
+import sys
 
 import docx
 import pytest
@@ -151,3 +153,11 @@ def test_signature_only_in_the_html_alternative_is_kept() -> None:
 def test_html_alternative_with_nothing_more_adds_nothing() -> None:
     assert html_only_tail("Hello,\nThanks,", "Hello,\nThanks,") == ""
     assert html_only_tail("Hello", "Completely different newsletter") == ""
+
+
+def test_building_the_component_loads_the_document_readers() -> None:
+    """pypdf and python-docx are imported when the extractor is built, not in the first mail with a document."""
+    code = ("import sys\nfrom nlp.components.text import Component\nfrom nlp.types import NlpConfig\n"
+            "assert 'pypdf' not in sys.modules and 'docx' not in sys.modules\nComponent(NlpConfig(), {})\n"
+            "assert 'pypdf' in sys.modules and 'docx' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
