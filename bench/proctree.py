@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ class TreeRun:
     root_cpu: float = 0.0
     children_cpu: float = 0.0
     peak_rss_by_role: dict[str, float] = field(default_factory=dict)
+    started_at: float = 0.0  # epoch seconds, to place the command's own log lines
+    ended_at: float = 0.0
+    stderr: str = ""
 
 
 def _stat(pid: int) -> tuple[int, float, int] | None:
@@ -56,11 +60,13 @@ def _tree(root: int) -> dict[int, tuple[float, int]]:
 
 def run_tree(cmd: list[str], env: dict[str, str], cwd: Path, interval: float = 0.1) -> TreeRun:
     """Run ``cmd`` to completion, sampling its tree every ``interval`` seconds."""
-    t0 = time.perf_counter()
+    t0, epoch0 = time.perf_counter(), time.time()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     cpu: dict[int, float] = {}
     peak, peak_root, peak_children = 0, 0, 0
-    assert proc.stderr is not None
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+    reader.start()  # drained while it runs: a full pipe would block the command
     while proc.poll() is None:
         tree = _tree(proc.pid)
         for pid, (seconds, _) in tree.items():
@@ -69,7 +75,9 @@ def run_tree(cmd: list[str], env: dict[str, str], cwd: Path, interval: float = 0
         peak_root = max(peak_root, tree.get(proc.pid, (0.0, 0))[1])
         peak_children = max(peak_children, sum(rss for pid, (_, rss) in tree.items() if pid != proc.pid))
         time.sleep(interval)
-    err = proc.stderr.read().decode(errors="replace")
+    ended = time.time()
+    reader.join()
+    err = b"".join(errors).decode(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd} exited {proc.returncode}: {err[-2000:]}")
     mb = 1024 * 1024
@@ -78,4 +86,5 @@ def run_tree(cmd: list[str], env: dict[str, str], cwd: Path, interval: float = 0
         root_cpu=round(cpu.get(proc.pid, 0.0), 2),
         children_cpu=round(sum(v for pid, v in cpu.items() if pid != proc.pid), 2),
         peak_rss_by_role={"daemon": round(peak_root / mb, 1), "workers": round(peak_children / mb, 1)},
+        started_at=epoch0, ended_at=ended, stderr=err,
     )

@@ -46,6 +46,10 @@ def backlog(n: int) -> dict[str, Any]:
         ),
         "end_to_end_vs_imap_fetch": round(s["end_to_end"]["msgs_per_s"] / s["imap_fetch"]["msgs_per_s"], 3),
     }
+    if "after_start_up" in s["end_to_end"]:  # the daemon's rate once its models are loaded, as extraction's is
+        out["ratios"]["end_to_end_after_start_up_vs_extraction"] = round(
+            s["end_to_end"]["after_start_up"]["msgs_per_s"] / s["extraction"]["msgs_per_s"], 3
+        )
     return out
 
 

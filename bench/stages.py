@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +94,15 @@ def end_to_end(raws: list[bytes], *, db_url: str | None = None, replicas: int = 
         t0 = time.perf_counter()
         extra: dict[str, Any] = {}
         if replicas == 1:
-            run = run_tree(triage_cmd("run", "--once"), env, ROOT)
+            run = run_tree(triage_cmd("run", "--once"), env | {"TRIAGE_LOG_LEVEL": "INFO"}, ROOT)
             n = len(raws)
             extra = {"peak_rss_mb": run.peak_rss_mb, "peak_rss_mb_by_process": run.peak_rss_by_role,
                      "cpu_ms_per_msg": {"daemon": round(1000 * run.root_cpu / n, 2),
                                         "extraction_workers": round(1000 * run.children_cpu / n, 2)}}
+            ready = ready_at(run.stderr)
+            if ready is not None:  # the same run after start-up: comparable with extraction alone (models loaded)
+                extra["start_up_seconds"] = round(ready - run.started_at, 2)
+                extra["after_start_up"] = rate(n, run.ended_at - ready)
         else:
             procs = [subprocess.Popen(triage_cmd("run", "--once"), env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL) for _ in range(replicas)]
@@ -110,6 +116,17 @@ def end_to_end(raws: list[bytes], *, db_url: str | None = None, replicas: int = 
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
+
+
+def ready_at(log: str) -> float | None:
+    """Epoch time of the daemon's "extractor ready" line (JSON logs), if it logged one."""
+    for line in log.splitlines():
+        if '"warm_up"' in line:
+            try:
+                return datetime.fromisoformat(json.loads(line)["ts"]).timestamp()
+            except (ValueError, KeyError):
+                return None
+    return None
 
 
 def workdir_cleanup(path: Path) -> None:
