@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from store.models import utcnow
+from triage.replies.outgoing import Outgoing, compose
 from triage.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -40,15 +39,20 @@ def _env() -> Environment:
     )
 
 
+@cache
+def _ack_languages() -> tuple[str, ...]:
+    return tuple(sorted(p.name.split(".")[1] for p in TEMPLATES.glob("ack.*.txt.j2")))
+
+
 def ack_languages() -> list[str]:
-    """Languages that have an acknowledgment template."""
-    return sorted(p.name.split(".")[1] for p in TEMPLATES.glob("ack.*.txt.j2"))
+    """Languages that have an acknowledgment template (the directory is read once, not per message)."""
+    return list(_ack_languages())
 
 
 def template_language(language: str | None) -> str:
     """'fr-CA', 'FR', 'fr_FR' -> 'fr' when a French template exists, else English."""
     code = re.split(r"[-_]", (language or "").strip().lower(), maxsplit=1)[0]
-    return code if code in ack_languages() else FALLBACK
+    return code if code in _ack_languages() else FALLBACK
 
 
 def render(name: str, **context: Any) -> str:
@@ -107,24 +111,22 @@ def build_message(
     references: list[str] | None = None,
     language: str | None = None,
     bulk: bool = True,
-) -> EmailMessage:
+) -> Outgoing:
     """An automatic message with every header of checklist 3b."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((f"{settings.organisation} Law Enforcement Response", settings.from_address))
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = message_id
+    display = f"{settings.organisation} Law Enforcement Response"
+    headers = [
+        ("From", f"{display} <{settings.from_address}>"),
+        ("To", to),
+        ("Subject", subject),
+        ("Date", format_datetime(utcnow())),
+        ("Message-ID", message_id),
+    ]
     if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
+        headers.append(("In-Reply-To", in_reply_to))
     if references:
-        msg["References"] = " ".join(references)
-    msg["Auto-Submitted"] = auto_submitted
-    msg["X-Auto-Response-Suppress"] = "All"
+        headers.append(("References", " ".join(references)))
+    headers += [("Auto-Submitted", auto_submitted), ("X-Auto-Response-Suppress", "All")]
     if bulk:
-        msg["Precedence"] = "bulk"
-    msg["X-Loop"] = settings.from_address
-    msg.set_content(body, charset="utf-8")
-    if language:  # after set_content, which clears every Content-* header
-        msg["Content-Language"] = language
-    return msg
+        headers.append(("Precedence", "bulk"))
+    headers.append(("X-Loop", settings.from_address))
+    return compose(headers, body, language, from_display=(display, settings.from_address))

@@ -8,8 +8,9 @@ loop (:mod:`triage.replies.sender`) delivers what is queued. The acknowledgment 
 from __future__ import annotations
 
 import logging
-from email.message import EmailMessage
+from functools import cache
 
+from sqlalchemy import Insert, insert
 from sqlmodel import Session
 
 from store.audit import record
@@ -18,6 +19,7 @@ from triage.guidance.ack import completeness_note
 from triage.parse import ParsedMail
 from triage.replies.compose import build_message, render_ack, reply_subject, template_language, threading_references
 from triage.replies.msgid import new_message_id
+from triage.replies.outgoing import Outgoing
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,44 +33,39 @@ def _ensure_id(session: Session, ticket: Ticket) -> int:
     return ticket.id
 
 
+@cache
+def _thread_insert() -> Insert:
+    """Built once: the same statement object each time is compiled once (SQLAlchemy's statement cache)."""
+    return insert(TicketMessage.__table__)  # type: ignore[attr-defined]
+
+
 def add_outgoing(
-    session: Session, settings: Settings, ticket: Ticket, msg: EmailMessage, *, kind: str
+    session: Session, settings: Settings, ticket: Ticket, msg: Outgoing, *, kind: str
 ) -> Outbox:
     """An Outbox row (queued) and its outbound TicketMessage for an already built message."""
     ticket_id = _ensure_id(session, ticket)
+    now = utcnow()
     row = Outbox(
         ticket_id=ticket_id,
         kind=kind,
         status="queued",
         mailbox=ticket.mailbox,
-        to_address=str(msg["To"]),
+        to_address=msg.get("To"),
         from_address=settings.from_address,
-        message_id=str(msg["Message-ID"]),
-        subject=str(msg["Subject"]),
-        raw=msg.as_bytes(),
-        next_attempt_at=utcnow(),
+        message_id=msg.get("Message-ID"),
+        subject=msg.get("Subject") or "",
+        raw=msg.raw,
+        next_attempt_at=now,
     )
     session.add(row)
-    session.flush()
-    body = msg.get_body(("plain",))
-    session.add(
-        TicketMessage(
-            ticket_id=ticket_id,
-            direction="outbound",
-            outbox_id=row.id,
-            mail_class="human",
-            message_id=row.message_id,
-            in_reply_to=str(msg["In-Reply-To"]) if msg["In-Reply-To"] else None,
-            references=str(msg["References"]) if msg["References"] else None,
-            from_address=settings.from_address,
-            to_addresses=row.to_address,
-            subject=row.subject,
-            date=utcnow(),
-            author="system",
-            body_text=body.get_content() if body is not None else "",
-            headers=[[k, str(v)] for k, v in msg.items()],
-        )
-    )
+    session.flush()  # the thread entry and the audit event name the row
+    session.execute(_thread_insert(), {  # a plain INSERT: nothing here needs the ORM object
+        "ticket_id": ticket_id, "direction": "outbound", "outbox_id": row.id, "mail_class": "human",
+        "message_id": row.message_id, "in_reply_to": msg.get("In-Reply-To"), "references": msg.get("References"),
+        "from_address": settings.from_address, "to_addresses": row.to_address, "subject": row.subject,
+        "date": now, "created_at": now, "author": "system", "body_text": msg.text, "body_html": None,
+        "headers": [[k, v] for k, v in msg.headers], "attachments": [], "extraction": None, "error": None,
+    })
     return row
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, func, update
+from sqlalchemy import Select, Table, TextClause, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from store import blocklist
 from store.models import Outbox, SenderRate, Ticket, utcnow
@@ -54,7 +55,8 @@ def sender_gate(session: Session, settings: Settings, parsed: ParsedMail, sender
     acknowledgment to a forged From is backscatter, and confirms to a forger that the
     mailbox is live. Blocked senders never get one.
     """
-    block = blocklist.match(session, parsed.from_address)
+    with session.no_autoflush:  # the blocklist is not written while filing
+        block = blocklist.match(session, parsed.from_address)
     if block is not None:
         return f"sender blocked: {block.reason or block.pattern}"
     if sender_verified is not True and not settings.ack_unverified:
@@ -62,17 +64,23 @@ def sender_gate(session: Session, settings: Settings, parsed: ParsedMail, sender
     return None
 
 
+@cache
+def _live_ack_query() -> Select[tuple[int]]:
+    """Built once, on the table (no ORM entity): reused with new parameters, it is neither rebuilt nor
+    re-keyed, and the session runs it without an autoflush."""
+    table: Table = Outbox.__table__  # type: ignore[attr-defined]
+    return select(table.c.id).where(
+        table.c.ticket_id == bindparam("ticket_id"), table.c.kind == "ack", table.c.status.in_(LIVE_ACK_STATUSES),
+    ).limit(1)
+
+
 def already_acknowledged(session: Session, ticket: Ticket) -> bool:
+    """A ticket acknowledged, or with an ack queued or being sent (Outbox rows are flushed when added)."""
     if ticket.acknowledged_at is not None:
         return True
     if ticket.id is None:
         return False
-    row = session.exec(
-        select(Outbox.id).where(
-            Outbox.ticket_id == ticket.id, Outbox.kind == "ack", col(Outbox.status).in_(LIVE_ACK_STATUSES)
-        )
-    ).first()
-    return row is not None
+    return session.execute(_live_ack_query(), {"ticket_id": ticket.id}).first() is not None
 
 
 def too_old(settings: Settings, ticket: Ticket, parsed: ParsedMail, now: datetime) -> bool:
@@ -132,19 +140,31 @@ def take_rate(session: Session, settings: Settings, mailbox: str, address: str, 
     return None
 
 
+@cache
+def _upsert_counts(n: int) -> TextClause:
+    """Add one to each of ``n`` counters, returning (key, count); the same SQL on SQLite and PostgreSQL.
+
+    Written as text, built once per size: SQLAlchemy cannot cache an ``on_conflict_do_update``
+    construct, so it compiled that statement anew for every acknowledgment.
+    """
+    table: Table = SenderRate.__table__  # type: ignore[attr-defined]
+    rows = ", ".join(f"(:key{i}, :mailbox, :start, 1, :now)" for i in range(n))
+    return text(
+        f'INSERT INTO sender_rate ("key", mailbox, window_start, count, last_ack_at) VALUES {rows} '
+        'ON CONFLICT ("key", mailbox, window_start) DO UPDATE SET count = sender_rate.count + 1, '
+        'last_ack_at = excluded.last_ack_at RETURNING "key", count'
+    ).bindparams(  # the columns' own types: datetimes stored exactly as the ORM stores them
+        bindparam("start", type_=table.c.window_start.type), bindparam("now", type_=table.c.last_ack_at.type)
+    )
+
+
 def _take_all(session: Session, keys: list[str], mailbox: str, start: datetime, now: datetime) -> dict[str, int]:
     """Add one to each counter in ONE multi-row upsert (the usual case: no limit is hit); the new counts."""
     if not keys:
         return {}
-    table: Table = SenderRate.__table__  # type: ignore[attr-defined]
-    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    ins = maker(table).values(
-        [{"key": k, "mailbox": mailbox, "window_start": start, "count": 1, "last_ack_at": now} for k in keys]
-    )
-    stmt = ins.on_conflict_do_update(
-        index_elements=["key", "mailbox", "window_start"], set_={"count": table.c.count + 1, "last_ack_at": now},
-    ).returning(table.c.key, table.c.count)
-    return {str(k): int(c) for k, c in session.execute(stmt).all()}
+    stmt = _upsert_counts(len(keys))
+    params = {"mailbox": mailbox, "start": start, "now": now} | {f"key{i}": k for i, k in enumerate(keys)}
+    return {str(k): int(c) for k, c in session.execute(stmt, params).all()}
 
 
 def decide_ack(

@@ -23,16 +23,11 @@ from triage.parse import ParsedMail
 from triage.replies.addresses import base_address, is_own_address, is_system_address, local_part, return_path
 from triage.replies.bounces import bounce_kind, bounce_original_ids
 from triage.replies.msgid import is_our_message_id
+from triage.replies.recent import Recent, rule_inputs
 from triage.settings import Settings
 
-__all__ = [
-    "RULES",
-    "bounce_original_ids",
-    "classify",
-    "classify_detail",
-    "header_no_reply_reasons",
-    "is_system_address",
-]
+__all__ = ["RULES", "bounce_original_ids", "classify", "classify_detail", "header_no_reply_reasons",
+           "is_system_address"]
 
 DATA = Path(__file__).resolve().parent / "data"
 AUTHRES_RE = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.IGNORECASE)
@@ -274,14 +269,17 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+_RECENT = Recent()
+
+
 def findings(parsed: ParsedMail, settings: Settings) -> list[Finding]:
-    """Every stateless rule that fires, in table order."""
-    out = []
-    for rule in RULES:
-        found = rule.check(parsed, settings)
-        if found is not None:
-            out.append(found)
-    return out
+    """Every stateless rule that fires, in table order (asked twice per mail: run once, see ``recent``)."""
+    key = rule_inputs(parsed, settings)
+    found: tuple[Finding, ...] | None = _RECENT.get(key)
+    if found is None:
+        found = tuple(f for f in (rule.check(parsed, settings) for rule in RULES) if f is not None)
+        _RECENT.put(key, found)
+    return list(found)
 
 
 def header_no_reply_reasons(parsed: ParsedMail, settings: Settings) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -14,6 +16,7 @@ from triage.parse import parse_bytes
 from triage.replies import rules
 from triage.replies.msgid import reference_from_message_id
 from triage.replies.outbox import queue_ack
+from triage.replies.recent import RECENT_MAX
 from triage.settings import Settings, load_settings
 
 # file -> (rule number that must fire or None, reason fragment, stored class, 3c class)
@@ -212,3 +215,28 @@ def test_bounce_of_our_ack_leads_back_to_its_ticket(settings: Settings, engine: 
     assert ids == [row.message_id]
     assert reference_from_message_id(settings, ids[0]) == ticket.reference
     assert rules.classify(parse_bytes(dsn), settings) == "bounce"
+
+
+def test_findings_run_once_per_mail_and_afresh_when_it_changed(
+    plain_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = rules.RULES[0]
+
+    def counting(mail: Any, settings: Settings) -> Any:
+        calls.append(mail.subject)
+        return real.check(mail, settings)
+
+    monkeypatch.setattr(rules, "RULES", (rules.Rule(real.number, real.name, counting), *rules.RULES[1:]))
+    mail = parsed("human.eml")
+    assert rules.classify(mail, plain_settings) == "human"
+    assert rules.header_no_reply_reasons(mail, plain_settings) == []  # the ack decision: no second run
+    assert len(calls) == 1
+    mail.headers.append(("Auto-Submitted", "auto-replied"))  # the same object, changed: asked afresh
+    assert rules.header_no_reply_reasons(mail, plain_settings) == ["auto-submitted: auto-replied"]
+    other = plain_settings.model_copy()  # other settings: asked afresh too
+    assert rules.header_no_reply_reasons(mail, other) == ["auto-submitted: auto-replied"]
+    assert len(calls) == 3
+    for i in range(40):  # old entries make room for new ones
+        rules.findings(parsed("human.eml"), plain_settings.model_copy(update={"organisation": f"O{i}"}))
+    assert len(rules._RECENT) == RECENT_MAX

@@ -1,0 +1,54 @@
+"""The stateless rules' findings for the last few mails, keyed by everything the rules read.
+
+The pipeline asks for the findings twice per mail (to classify it, then to decide the ack); with
+the answer kept here, the thirteen rules run once. The key is a snapshot of the rules' inputs, so
+a mail changed in between, or another settings object, is simply looked up afresh.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.parse import ParsedMail
+from triage.settings import Settings
+
+RECENT_MAX = 32
+
+
+class _Same:
+    """An object as a key by identity (the key keeps it alive, so its id is not reused)."""
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+
+def rule_inputs(parsed: ParsedMail, settings: Settings) -> tuple[Any, ...]:
+    """Everything the rules read of a mail (hashing reuses each string's cached hash: cheap)."""
+    reports = tuple((a.content_type, a.data) for a in parsed.attachments if a.content_type.startswith("message/"))
+    return (_Same(settings), tuple(parsed.headers), parsed.subject, parsed.from_address, parsed.message_id,
+            tuple(parsed.in_reply_to), tuple(parsed.references), parsed.text, reports)
+
+
+class Recent:
+    """A small most-recent store: insertion-ordered, the oldest entry dropped past ``size``."""
+
+    def __init__(self, size: int = RECENT_MAX) -> None:
+        self.size = size
+        self._items: dict[tuple[Any, ...], Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        return self._items.get(key)
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        self._items[key] = value
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)), None)
