@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -18,8 +19,10 @@ from store.db import make_engine, session_scope
 from store.models import AuditEvent, Outbox, Ticket, utcnow
 from tests.servers.smtp import SmtpServer
 from tests.triage.replies.conftest import new_ticket, parsed
+from triage.replies import sender as sender_module
 from triage.replies.outbox import queue_ack
 from triage.replies.sender import OutboxSender, backoff_seconds
+from triage.replies.transport import Attempt
 from triage.settings import Settings
 
 
@@ -240,7 +243,7 @@ def test_unsendable_address_fails_without_retries(settings: Settings, engine: En
 
 
 class _CountingSender(OutboxSender):
-    """Counts connections; optionally cuts the kept connection after each settled row (a server timeout)."""
+    """Counts connections; optionally cuts the kept connection after each sent row (a server timeout)."""
 
     def __init__(self, *args: Any, cut: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,10 +253,11 @@ class _CountingSender(OutboxSender):
         self.connects += 1
         return super()._connect()
 
-    def settle(self, row_id: int, result: Any) -> bool:
+    def attempt(self, row: Any) -> Any:
+        result = super().attempt(row)
         if self.cut and self._smtp is not None and self._smtp.sock is not None:
             self._smtp.sock.shutdown(socket.SHUT_RDWR)
-        return super().settle(row_id, result)
+        return result
 
 
 def test_a_batch_goes_over_one_connection(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
@@ -278,3 +282,61 @@ def test_a_kept_connection_that_died_is_replaced(settings: Settings, engine: Eng
     assert sender.deliver_due() == 3
     assert sender.connects == 3 and len(smtp_server.wait_for(3)) == 3
     assert all(r.status == "sent" and r.attempts == 1 for r in _rows(engine))
+
+
+def test_a_batch_is_settled_in_one_transaction(settings: Settings, engine: Engine, smtp_server: SmtpServer) -> None:
+    s = _smtp(settings, smtp_server)
+    ids = _queue(engine, s, 3)
+    commits: list[object] = []
+    sender = OutboxSender(s, engine)
+    assert sender.claim(10) == ids  # oldest first
+    listener = commits.append
+    event.listen(engine, "commit", listener)
+    try:
+        got = sender.settle_all([(ids[0], Attempt(True, "250 ok")), (ids[1], Attempt(False, "451 later")),
+                                 (ids[2], Attempt(False, "550 no", permanent=True))])
+    finally:
+        event.remove(engine, "commit", listener)
+    assert got == 1 and len(commits) == 1
+    sent, retry, failed = _rows(engine)
+    assert (sent.status, retry.status, failed.status) == ("sent", "queued", "failed")
+    assert retry.last_error == "451 later" and retry.next_attempt_at > utcnow() - timedelta(seconds=1)
+    assert all(r.attempts == 1 and r.claimed_by is None for r in (sent, retry, failed))
+    with Session(engine) as session:
+        stamped = [t.acknowledged_at is not None for t in session.exec(select(Ticket).order_by(col(Ticket.id)))]
+        assert stamped == [True, False, False]
+        assert [e.action for e in session.exec(select(AuditEvent).where(col(AuditEvent.action) != "ack_queued"))
+                ] == ["ack_sent", "ack_failed"]
+
+
+def test_a_row_whose_claim_was_lost_is_left_alone(settings: Settings, engine: Engine) -> None:
+    ids = _queue(engine, settings, 2)
+    sender = OutboxSender(settings, engine, worker_id="me")
+    assert sender.claim(10) == ids
+    with session_scope(engine) as session:  # our lease ran out and another worker took the second row
+        row = session.get(Outbox, ids[1])
+        assert row is not None
+        row.claimed_by = "other"
+    assert sender.settle_all([(ids[0], Attempt(True, "250 ok")), (ids[1], Attempt(True, "250 ok"))]) == 1
+    first, second = _rows(engine)
+    assert first.status == "sent" and (second.status, second.claimed_by, second.attempts) == ("sending", "other", 0)
+
+
+@pytest.mark.parametrize(("seconds", "groups"), [(60.0, [3]), (0.0, [1, 1, 1])])
+def test_outcomes_are_settled_together_within_settle_seconds(
+    settings: Settings, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seconds: float,
+    groups: list[int],
+) -> None:
+    """A crash between a send and its settle resends the unsettled rows: their group spans at most that long."""
+    monkeypatch.setattr(sender_module, "SETTLE_SECONDS", seconds)
+    s = settings.model_copy(update={"outbox_dir": tmp_path / "out"})
+    _queue(engine, s, 3)
+    seen: list[int] = []
+
+    class Recording(OutboxSender):
+        def settle_all(self, outcomes: list[tuple[int, Attempt]]) -> int:
+            seen.append(len(outcomes))
+            return super().settle_all(outcomes)
+
+    assert Recording(s, engine).deliver_due() == 3
+    assert seen == groups
