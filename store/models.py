@@ -6,16 +6,44 @@ classes describe it. Families follow Base / table / Public where an API exposes 
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+F = TypeVar("F", bound=Callable[..., Any])
 
+
+def _no_arguments(factory: F) -> F:
+    """Declare a default factory's (empty) signature up front.
+
+    Pydantic asks ``inspect.signature`` of every default factory each time a model is built
+    without that field (~15 us for a function, ~220 us for the builtin ``list``, whose signature
+    it cannot read): a ticket cost ~0.7 ms before its first statement.
+    """
+    factory.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+    return factory
+
+
+@_no_arguments
 def utcnow() -> datetime:
     """Aware UTC now: every datetime in le-triage is timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+@_no_arguments
+def empty_list() -> list[Any]:
+    """Default factory of list columns (see ``_no_arguments``)."""
+    return []
+
+
+@_no_arguments
+def empty_dict() -> dict[str, Any]:
+    """Default factory of dict columns (see ``_no_arguments``)."""
+    return {}
 
 
 TICKET_STATUSES = ("new", "in_review", "waiting_on_authority", "responded", "closed", "rejected", "spam")
@@ -87,12 +115,16 @@ class TicketBase(SQLModel):
     statutory_deadline: datetime | None = None
     due_at: datetime | None = Field(default=None, index=True)
     case_reference: str | None = Field(default=None, max_length=500)
-    legal_basis: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
-    targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    legal_basis: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False, default=list))
+    targets: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False, default=list))
     non_disclosure: bool = False
     sender_verified: bool | None = None
-    signals: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
-    completeness: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
+    signals: list[dict[str, Any]] = Field(
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    completeness: dict[str, Any] = Field(
+        default_factory=empty_dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
     needs_review: bool = False
     review_reason: str | None = Field(default=None, sa_column=Column(Text))
 
@@ -120,7 +152,9 @@ class TicketField(SQLModel, table=True):
     name: str = Field(max_length=40)
     machine_value: Any = Field(default=None, sa_column=Column(JSON))
     confidence: float | None = None
-    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False, default=list)
+    )
     corrected_value: Any = Field(default=None, sa_column=Column(JSON))
     corrected: bool = False
     corrected_by: str | None = Field(default=None, max_length=200)
@@ -148,9 +182,9 @@ class TicketMessage(SQLModel, table=True):
     author: str | None = Field(default=None, max_length=200)
     body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     body_html: str | None = Field(default=None, sa_column=Column(Text))
-    headers: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    headers: list[list[str]] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False, default=list))
     attachments: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False, default=list)
     )
     extraction: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     error: str | None = Field(default=None, sa_column=Column(Text))
@@ -205,7 +239,7 @@ class AuditEvent(SQLModel, table=True):
     field: str | None = Field(default=None, max_length=60)
     old_value: Any = Field(default=None, sa_column=Column(JSON))
     new_value: Any = Field(default=None, sa_column=Column(JSON))
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
+    detail: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False, default=dict))
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
 
