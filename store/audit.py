@@ -2,7 +2,8 @@
 
 Appends are serialized so that concurrent writers (daemon, web UI, replicas) never fork the
 chain: on PostgreSQL a transaction-level advisory lock, on SQLite the database write lock that
-the insert itself takes; the predecessor is read only after our row is inserted.
+the first insert itself takes; the predecessor is read only once the lock is held, and then
+remembered for the rest of the transaction (nobody else can append until it ends).
 ``verify_chain`` recomputes every hash so an edited or deleted row is detected.
 """
 
@@ -12,10 +13,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlalchemy import CursorResult, Insert, Select, Table, Update, bindparam, insert, select, text, update
+from sqlmodel import Session, col
+from sqlmodel import select as orm_select
 
 from store.models import AuditEvent, utcnow
 
@@ -50,49 +53,96 @@ def record(
     new: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain (flushed, committed with the caller's transaction)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    ev = AuditEvent(
-        at=utcnow(),
-        actor=actor,
-        ticket_id=ticket_id,
-        action=action,
-        field=field,
-        old_value=old,
-        new_value=new,
-        detail=detail or {},
-    )
-    session.add(ev)
-    session.flush()  # assigns the id (part of the hash) and, on SQLite, takes the write lock
-    assert ev.id is not None
-    prev = _known_predecessor(session, ev.id)
-    if prev is None:
-        prev = session.exec(
-            select(AuditEvent.hash).where(col(AuditEvent.id) < ev.id).order_by(col(AuditEvent.id).desc()).limit(1)
-        ).first() or ""
-    ev.prev_hash = prev
-    ev.hash = _digest(ev)
-    session.add(ev)  # written by the next flush: the next record() flushes it before reading its hash
-    if session.get_nested_transaction() is None:
-        session.info[TAIL_KEY] = (session.get_transaction(), ev.id, ev.hash)
+    """Append one event to the chain (written now, committed with the caller's transaction).
+
+    The row goes in with a Core INSERT: no flush of the session's other pending objects, and,
+    once this transaction holds the chain lock and knows the chain's head, one statement
+    (two on PostgreSQL, which draws the id from the sequence first) instead of an INSERT and
+    an UPDATE. The returned event is not attached to the session.
+    """
+    ev = AuditEvent(at=utcnow(), actor=actor, ticket_id=ticket_id, action=action, field=field,
+                    old_value=old, new_value=new, detail=detail or {}, prev_hash="", hash="")
+    tail = _known_tail(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if tail is not None and not postgres:  # SQLite: we hold the write lock and the head (no id above it)
+        ev.id, ev.prev_hash = tail[0] + 1, tail[1]
+        ev.hash = _digest(ev)
+        session.execute(_insert(), _row(ev))
+    elif postgres:
+        if tail is None:
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        ev.id, ev.prev_hash = _next_id_and_predecessor(session)
+        ev.hash = _digest(ev)
+        session.execute(_insert(), _row(ev))
+    else:  # SQLite, first event of this transaction: the INSERT takes the write lock, then read the predecessor
+        inserted = cast(CursorResult[Any], session.execute(_insert(), _row(ev, with_id=False)))
+        ev.id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+        ev.prev_hash = session.execute(_predecessor(), {"event_id": ev.id}).scalar() or ""
+        ev.hash = _digest(ev)
+        session.execute(_set_hash(), {"event_id": ev.id, "new_prev": ev.prev_hash, "new_hash": ev.hash})
+    session.info[TAIL_KEY] = (_current_transaction(session), ev.id, ev.hash)
     return ev
 
 
-def _known_predecessor(session: Session, event_id: int) -> str | None:
-    """The hash of the event this transaction appended just before, when it is certainly the predecessor.
+COLUMNS = ("id", "at", "actor", "ticket_id", "action", "field", "old_value", "new_value", "detail", "prev_hash", "hash")
 
-    The chain lock (advisory lock or SQLite write lock) is held from our first append until
-    commit, so nobody else can append in between; the ids must also be consecutive (a
-    savepoint rolled back or another gap means: ask the database).
+
+def _table() -> Table:
+    return cast(Table, AuditEvent.__table__)  # type: ignore[attr-defined]
+
+
+def _row(ev: AuditEvent, *, with_id: bool = True) -> dict[str, Any]:
+    return {name: getattr(ev, name) for name in COLUMNS if with_id or name != "id"}
+
+
+# Core statements (no autoflush of the caller's pending objects), built once: they run for every event.
+@cache
+def _insert() -> Insert:
+    return insert(_table())  # the columns are those of the parameters
+
+
+@cache
+def _predecessor() -> Select[tuple[str]]:
+    table = _table()
+    return (select(table.c.hash).where(table.c.id < bindparam("event_id"))
+            .order_by(table.c.id.desc()).limit(1))
+
+
+@cache
+def _set_hash() -> Update:
+    table = _table()
+    return (update(table).where(table.c.id == bindparam("event_id"))
+            .values(prev_hash=bindparam("new_prev"), hash=bindparam("new_hash")))
+
+
+def _next_id_and_predecessor(session: Session) -> tuple[int, str]:
+    """PostgreSQL, under the chain lock: the next id of the sequence and the hash of the event before it."""
+    row = session.execute(text(
+        "WITH n AS (SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) AS id) "
+        "SELECT n.id, (SELECT a.hash FROM audit_event a WHERE a.id < n.id ORDER BY a.id DESC LIMIT 1) FROM n"
+    )).one()
+    return int(row[0]), str(row[1] or "")
+
+
+def _current_transaction(session: Session) -> Any:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _known_tail(session: Session) -> tuple[int, str] | None:
+    """(id, hash) of the event this very (sub)transaction appended last, or None.
+
+    The chain lock (advisory lock or SQLite write lock) is held from our first append until the
+    end of the transaction in which it was taken, so nobody else can append in between. The
+    answer is only trusted in that same (sub)transaction: a savepoint rolled back (which drops
+    its rows and, on PostgreSQL, the lock it took) or released means: ask the database again.
     """
     tail = session.info.get(TAIL_KEY)
-    if tail is None or session.get_nested_transaction() is not None:
+    if tail is None:
         return None
     txn, last_id, last_hash = tail
-    if txn is not session.get_transaction() or event_id != last_id + 1:
+    if txn is not _current_transaction(session) or not txn.is_active:
         return None
-    return str(last_hash)
+    return int(last_id), str(last_hash)
 
 
 @dataclass(frozen=True)
@@ -105,7 +155,7 @@ def verify_chain(session: Session) -> list[ChainProblem]:
     """Every broken link: a row whose content no longer matches its hash, or a missing predecessor."""
     problems: list[ChainProblem] = []
     prev = ""
-    for ev in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
+    for ev in session.exec(orm_select(AuditEvent).order_by(col(AuditEvent.id))):
         assert ev.id is not None
         if ev.prev_hash != prev:
             problems.append(ChainProblem(ev.id, "previous event missing or altered"))

@@ -87,3 +87,34 @@ def test_chain_within_one_transaction_and_across_savepoints_sqlite(db_url: str) 
 
 def test_chain_within_one_transaction_and_across_savepoints_postgres(pg_url: str) -> None:
     assert _savepoint_rollback_then_more(pg_url) == []
+
+
+def test_events_after_the_first_of_a_transaction_cost_one_insert_and_flush_nothing(engine) -> None:
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    from store.models import Ticket
+
+    kinds: Counter[str] = Counter()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        kinds[statement.split(None, 1)[0].upper()] += 1
+
+    with Session(engine) as s:
+        record(s, "first")
+        first = dict(kinds)
+        pending = Ticket(reference="LE-2026-000001")
+        s.add(pending)
+        record(s, "second")
+        record(s, "third")
+        assert pending in s.new  # the session's own objects are not flushed by an append
+        after = dict(kinds)
+        s.rollback()
+        record(s, "after a rollback")  # a new transaction: the head is read again
+        s.commit()
+        assert [e.action for e in s.exec(__import__("sqlmodel").select(AuditEvent))] == ["after a rollback"]
+        assert verify_chain(s) == []
+    postgres = engine.dialect.name == "postgresql"
+    assert sum(after.values()) - sum(first.values()) == (4 if postgres else 2)  # nextval + INSERT, or INSERT
