@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
+from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.models import Outbox, RawMessage, TicketMessage
+from store.models import Outbox, RawMessage, TicketMessage, utcnow
 
 STATES = ("archived", "filed", "done")
 
@@ -61,6 +65,79 @@ def add_raw(
     return existing, False
 
 
+@dataclass(frozen=True)
+class RawFields:
+    """What the archive knows of one fetched message before it is parsed."""
+
+    sha: str
+    size: int
+    mailbox: str
+    folder: str
+    uid: int | None
+    uidvalidity: int | None
+    internaldate: datetime | None
+    received_header_at: datetime | None
+    message_id: str | None
+
+
+LOOKUP_CHUNK = 500  # SHA-256s per IN (...) lookup: well under every database's bound-parameter limit
+
+
+def add_raws(session: Session, items: Sequence[RawFields]) -> list[tuple[RawMessage, bool]]:
+    """``add_raw`` for a batch, in order: a lookup of the known SHA-256s, one INSERT of the new
+    rows (an executemany: no ORM object is built for them) and a read of those rows back.
+
+    Bytes seen before (earlier, or earlier in the same batch) return the existing row with its
+    location refreshed, as ``add_raw`` does. When another worker archives some of the same bytes
+    meanwhile, the batch INSERT fails as a whole and the rows are added one by one instead.
+    """
+    known = _rows_by_sha(session, sorted({item.sha for item in items}))
+    fresh: dict[str, dict[str, Any]] = {}
+    for item in items:
+        row = known.get(item.sha)
+        if row is not None:
+            row.uid, row.uidvalidity, row.folder = item.uid, item.uidvalidity, item.folder
+            session.add(row)
+        elif item.sha in fresh:  # twice in the batch: the later location wins, as with add_raw
+            fresh[item.sha].update(uid=item.uid, uidvalidity=item.uidvalidity, folder=item.folder)
+        else:
+            fresh[item.sha] = _new_row(item)
+    if fresh:
+        try:
+            with session.begin_nested():
+                session.execute(insert(RawMessage.__table__), list(fresh.values()))  # type: ignore[attr-defined]
+        except IntegrityError:  # another worker archived some of these bytes meanwhile
+            return [_add_one(session, item) for item in items]
+        known.update(_rows_by_sha(session, sorted(fresh)))
+    seen: set[str] = set()
+    out: list[tuple[RawMessage, bool]] = []
+    for item in items:
+        out.append((known[item.sha], item.sha in fresh and item.sha not in seen))
+        seen.add(item.sha)
+    return out
+
+
+def _rows_by_sha(session: Session, shas: list[str]) -> dict[str, RawMessage]:
+    found: dict[str, RawMessage] = {}
+    for start in range(0, len(shas), LOOKUP_CHUNK):
+        chunk = shas[start:start + LOOKUP_CHUNK]
+        found.update((r.sha256, r) for r in session.exec(select(RawMessage).where(col(RawMessage.sha256).in_(chunk))))
+    return found
+
+
+def _new_row(item: RawFields) -> dict[str, Any]:
+    return {"sha256": item.sha, "size": item.size, "mailbox": item.mailbox, "folder": item.folder, "uid": item.uid,
+            "uidvalidity": item.uidvalidity, "internaldate": item.internaldate,
+            "received_header_at": item.received_header_at, "fetched_at": utcnow(), "message_id": item.message_id,
+            "state": "archived"}
+
+
+def _add_one(session: Session, item: RawFields) -> tuple[RawMessage, bool]:
+    return add_raw(session, sha=item.sha, size=item.size, mailbox=item.mailbox, folder=item.folder, uid=item.uid,
+                   uidvalidity=item.uidvalidity, internaldate=item.internaldate,
+                   received_header_at=item.received_header_at, message_id=item.message_id)
+
+
 def unfiled(session: Session, mailbox: str) -> Sequence[RawMessage]:
     """Archived messages with no ticket yet (a crash between archive and filing)."""
     return session.exec(
@@ -71,22 +148,29 @@ def unfiled(session: Session, mailbox: str) -> Sequence[RawMessage]:
 
 
 def ticket_id_for_message_ids(session: Session, msgids: Sequence[str]) -> int | None:
-    """The ticket that already holds one of ``msgids`` (inbound or our outbound mail), latest first."""
+    """The ticket that already holds one of ``msgids`` (inbound or our outbound mail), latest first.
+
+    One query for all the ids: per id, the earliest thread entry wins over our outgoing mail.
+    """
     ids = [m for m in msgids if m]
     if not ids:
         return None
-    for mid in reversed(ids):  # the nearest parent is last in References
-        tid = session.exec(
-            select(TicketMessage.ticket_id).where(TicketMessage.message_id == mid).order_by(col(TicketMessage.id))
-        ).first()
-        if tid is not None:
-            return tid
-        oid = session.exec(
-            select(Outbox.ticket_id).where(Outbox.message_id == mid, col(Outbox.ticket_id).is_not(None))
-        ).first()
-        if oid is not None:
-            return oid
-    return None
+    best: dict[str, tuple[tuple[int, int], int]] = {}
+    for mid, tid, source, row_id in session.execute(_holders_of_ids(), {"ids": sorted(set(ids))}):
+        rank = (int(source), int(row_id))
+        if mid not in best or rank < best[mid][0]:
+            best[mid] = (rank, int(tid))
+    return next((best[mid][1] for mid in reversed(ids) if mid in best), None)  # the nearest parent is last
+
+
+@cache
+def _holders_of_ids() -> CompoundSelect:
+    """(message_id, ticket_id, 0 for a thread entry / 1 for our outgoing mail, row id) for the ids ``:ids``."""
+    inbound = select(TicketMessage.message_id, TicketMessage.ticket_id, literal(0), TicketMessage.id).where(
+        col(TicketMessage.message_id).in_(bindparam("ids", expanding=True)))
+    outbound = select(Outbox.message_id, Outbox.ticket_id, literal(1), Outbox.id).where(
+        col(Outbox.message_id).in_(bindparam("ids", expanding=True)), col(Outbox.ticket_id).is_not(None))
+    return union_all(inbound, outbound)
 
 
 def messages_of_ticket(session: Session, ticket_id: int) -> Sequence[TicketMessage]:

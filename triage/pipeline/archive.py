@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import Session
-
 from store.db import session_scope
-from store.messages import add_raw
+from store.messages import RawFields, add_raws
 from store.models import RawMessage
 from triage.mailbox.base import Fetched
 from triage.parse import MSGID_RE, top_received_time
@@ -29,21 +27,19 @@ def archive_batch(ctx: PipelineContext, items: list[Fetched]) -> list[RawMessage
     change, or twice in the batch).
     """
     shas = ctx.archive.put_many([item.raw for item in items])
-    rows: list[RawMessage] = []
+    fields = [_fields(ctx, sha, item) for sha, item in zip(shas, items, strict=True)]
     with session_scope(ctx.engine) as session:
-        for sha, item in zip(shas, items, strict=True):
-            row, created = _add_row(session, ctx, sha, item)
-            if not created:
-                log.info("message %s seen before (state %s)", sha[:12], row.state, extra={"event": "duplicate"})
-            rows.append(row)
-    return rows
+        added = add_raws(session, fields)
+    for row, created in added:
+        if not created:
+            log.info("message %s seen before (state %s)", row.sha256[:12], row.state, extra={"event": "duplicate"})
+    return [row for row, _ in added]
 
 
-def _add_row(session: Session, ctx: PipelineContext, sha: str, item: Fetched) -> tuple[RawMessage, bool]:
+def _fields(ctx: PipelineContext, sha: str, item: Fetched) -> RawFields:
     pairs = header_pairs(header_block(item.raw))
     ids = MSGID_RE.findall(next((v for k, v in pairs if k.lower() == "message-id"), ""))
-    return add_raw(
-        session,
+    return RawFields(
         sha=sha,
         size=len(item.raw),
         mailbox=ctx.mailbox,
