@@ -3,14 +3,23 @@
 A pattern is either a full address (``officer@police.example``: that mailbox only, e.g. a
 hijacked police account) or a domain (``police-example.com`` or ``@police-example.com``: the
 domain and every subdomain, e.g. a look-alike). Matching builds the few candidate patterns of
-an address and looks them up by the unique index, so it is one indexed query on any database.
-Every change is written to the audit chain.
+an address and looks them up in the whole list, read at most once a second per engine
+(``CACHE_SECONDS``): the daemon files dozens of messages a second and the list changes by hand.
+A change is seen at once by the session that made it and by sessions of this process that
+read the list after it; elsewhere (the web UI in another process, the CLI) within
+``CACHE_SECONDS``. Every change is written to the audit chain.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from weakref import WeakKeyDictionary
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from store.audit import record
@@ -19,6 +28,8 @@ from store.models import SenderBlock
 LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$|^xn--[a-z0-9-]{1,59}$")
 MAX_PATTERN = 320
 MEMO_KEY = "blocklist_match"  # session.info key of the per-session memo of match()
+CHANGED_KEY = "blocklist_changed"  # session.info: this session changed the list (its own view, not the cache)
+CACHE_SECONDS = 1.0  # how stale the shared copy of the list may be for a change made by another process
 
 
 class BlocklistError(ValueError):
@@ -80,7 +91,7 @@ def add(session: Session, pattern: str, reason: str = "", actor: str = "system")
         block.reason = reason
     session.add(block)
     session.flush()
-    session.info.pop(MEMO_KEY, None)
+    _changed(session)
     record(session, "sender_blocked", actor=actor, field="blocklist", old=old, new={"pattern": key, "reason": reason})
     return block
 
@@ -94,7 +105,7 @@ def remove(session: Session, pattern: str, actor: str = "system") -> bool:
     record(session, "sender_unblocked", actor=actor, field="blocklist", old={"pattern": key, "reason": block.reason})
     session.delete(block)
     session.flush()
-    session.info.pop(MEMO_KEY, None)
+    _changed(session)
     return True
 
 
@@ -103,21 +114,69 @@ def list_blocks(session: Session) -> list[SenderBlock]:
 
 
 def match(session: Session, address: str) -> SenderBlock | None:
-    """The most specific block covering ``address``, or None.
+    """The most specific block covering ``address``, or None (a new, unattached row when found).
 
     Remembered for the session (filing asks twice per message: to flag the ticket and to
-    gate the acknowledgment); ``add`` and ``remove`` forget it.
+    gate the acknowledgment); ``add`` and ``remove`` forget it. A session that changed the list
+    looks in the database (its uncommitted change is nobody else's yet); others in the shared copy.
     """
     memo: dict[str, SenderBlock | None] = session.info.setdefault(MEMO_KEY, {})
     if address in memo:
         return memo[address]
     keys = candidates(address)
-    found = (
-        {b.pattern: b for b in session.exec(select(SenderBlock).where(col(SenderBlock.pattern).in_(keys)))}
-        if keys else {}
-    )
-    memo[address] = next((found[k] for k in keys if k in found), None)
+    if session.info.get(CHANGED_KEY):
+        found = {b.pattern: _Block.of(b) for b in session.exec(select(SenderBlock).where(
+            col(SenderBlock.pattern).in_(keys)))} if keys else {}
+    else:
+        found = _shared_list(session)
+    hit = next((found[k] for k in keys if k in found), None)
+    memo[address] = hit.row() if hit is not None else None
     return memo[address]
+
+
+@dataclass(frozen=True)
+class _Block:
+    """An immutable copy of a ``SenderBlock`` row: what the shared list holds."""
+
+    id: int | None
+    pattern: str
+    reason: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: SenderBlock) -> _Block:
+        return cls(row.id, row.pattern, row.reason, row.created_by, row.created_at)
+
+    def row(self) -> SenderBlock:
+        return SenderBlock(id=self.id, pattern=self.pattern, reason=self.reason, created_by=self.created_by,
+                           created_at=self.created_at)
+
+
+_SHARED: WeakKeyDictionary[Engine, tuple[float, dict[str, _Block]]] = WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_list(session: Session) -> dict[str, _Block]:
+    """The whole list, pattern -> block, read again when older than ``CACHE_SECONDS``."""
+    engine = session.get_bind().engine
+    cached = _SHARED.get(engine)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    with session.no_autoflush:
+        blocks = {b.pattern: _Block.of(b) for b in session.exec(select(SenderBlock))}
+    with _SHARED_LOCK:
+        _SHARED[engine] = (now, blocks)
+    return blocks
+
+
+def _changed(session: Session) -> None:
+    """After ``add``/``remove``: this session sees its own list; every session re-reads the shared copy."""
+    session.info.pop(MEMO_KEY, None)
+    session.info[CHANGED_KEY] = True
+    with _SHARED_LOCK:
+        _SHARED.pop(session.get_bind().engine, None)
 
 
 def blocked_reason(session: Session, address: str) -> str | None:

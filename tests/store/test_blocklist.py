@@ -83,3 +83,53 @@ def test_a_remembered_answer_is_forgotten_when_the_list_changes(engine: Engine) 
         add(s, "spoof.example", "spoofing")
         block = match(s, "new@spoof.example")  # ... until a block is added
         assert block is not None and block.pattern == "spoof.example"
+
+
+def test_a_change_made_elsewhere_is_seen_once_the_shared_copy_is_older_than_its_limit(
+    engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from store import blocklist
+    from store.db import make_engine
+
+    clock = [1000.0]
+    monkeypatch.setattr(blocklist.time, "monotonic", lambda: clock[0])
+    with Session(engine) as s:
+        assert match(s, "a@elsewhere.example") is None  # the shared copy is read now
+    other = make_engine(db_url)  # another process (the web UI, the CLI): this engine's copy is not told
+    try:
+        with Session(other) as s:
+            add(s, "elsewhere.example", "look-alike")
+            s.commit()
+    finally:
+        other.dispose()
+    clock[0] += blocklist.CACHE_SECONDS / 2
+    with Session(engine) as s:
+        assert match(s, "a@elsewhere.example") is None  # still within the limit
+    clock[0] += blocklist.CACHE_SECONDS
+    with Session(engine) as s:
+        block = match(s, "a@elsewhere.example")
+        assert block is not None and block.reason == "look-alike" and block.pattern == "elsewhere.example"
+
+
+def test_an_uncommitted_change_is_its_sessions_own(engine: Engine) -> None:
+    with Session(engine) as admin, Session(engine) as daemon:
+        add(admin, "pending.example", "not yet")
+        assert match(admin, "x@pending.example") is not None
+        assert match(daemon, "x@pending.example") is None  # nobody else sees it before the commit
+        admin.rollback()
+    with Session(engine) as later:
+        assert match(later, "x@pending.example") is None  # and a rolled-back change never shows
+
+
+def test_a_committed_change_of_this_process_is_seen_at_once(engine: Engine) -> None:
+    with Session(engine) as s:
+        assert match(s, "x@now.example") is None
+    with Session(engine) as s:
+        add(s, "x@now.example", "hijacked")
+        s.commit()
+    with Session(engine) as s:
+        assert (blocked_reason(s, "X@now.example") or "").startswith("sender address x@now.example is on the")
+        remove(s, "x@now.example")
+        s.commit()
+    with Session(engine) as s:
+        assert match(s, "x@now.example") is None
