@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
 from store.models import Outbox, ReferenceCounter, Ticket, TicketField, TicketMessage, utcnow
@@ -29,17 +31,21 @@ def format_reference(year: int, number: int) -> str:
 def allocate_reference(session: Session, year: int | None = None) -> str:
     """Next unique reference of ``year`` (default: this UTC year), in the caller's transaction."""
     year = year or utcnow().year
-    dialect = session.get_bind().dialect.name
+    number = session.execute(_bump_counter(session.get_bind().dialect.name), {"ref_year": year}).scalar_one()
+    return format_reference(year, int(number))
+
+
+@cache
+def _bump_counter(dialect: str) -> ReturningInsert[tuple[int]]:
+    """The counter's upsert, built once per dialect (it runs for every new ticket)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = ReferenceCounter.__table__  # type: ignore[attr-defined]
-    stmt = (
+    return (
         insert(table)
-        .values(year=year, last=1)
+        .values(year=bindparam("ref_year"), last=1)
         .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
         .returning(table.c.last)
     )
-    number = session.execute(stmt).scalar_one()
-    return format_reference(year, int(number))
 
 
 def references_in(text: str) -> list[str]:

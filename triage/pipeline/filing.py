@@ -72,10 +72,10 @@ def file_step(
     row.ticket_id, row.state, row.mail_class = ticket.id, "filed", mail_class
     row.error = "; ".join(errors) or None
     session.add(row)
-    session.flush()
     audit.record(session, "ticket_created" if new_ticket else "message_threaded", ticket_id=ticket.id,
                  detail={"message_id": parsed.message_id, "mail_class": mail_class, "how": how,
                          "raw_sha256": row.sha256})
+    session.flush()  # the filing's one flush (the audit row is already written; it does not flush)
     decision = acknowledge(
         session, ctx.settings, parsed, ticket, new_ticket=new_ticket, mail_class=mail_class,
         sender_verified=result.sender_verified if result is not None else None,
