@@ -11,7 +11,6 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +39,32 @@ class Mention:
     acronym: bool
 
 
-@lru_cache(maxsize=4096)
 def _fold_char(c: str) -> str:
     base = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
     low = base.lower() if len(base) == 1 else c.lower()
     return low if len(low) == 1 else c
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table of ``_fold_char``, filled on first sight of each character (at most MAX entries)."""
+
+    MAX = 8192
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(self) < self.MAX:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable({ord("’"): "'", ord("`"): "'"})
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free copy of ``text`` with the same length (offsets carry over)."""
-    text = text.replace("’", "'").replace("`", "'")
     if text.isascii():
-        return text.lower()
-    return "".join(_fold_char(c) for c in text)
+        return text.replace("`", "'").lower()
+    return text.translate(_FOLD)
 
 
 def load_agencies(path: Path = AGENCIES_FILE) -> list[Agency]:
@@ -104,22 +116,25 @@ class PhraseIndex:
             lengths.append(len(key))
             lengths.sort(reverse=True)
 
-    def find(self, tokens: list[tuple[int, int, str]]) -> list[tuple[int, int, tuple[int, ...]]]:
-        out = []
-        i = 0
-        words = [t for _, _, t in tokens]
-        while i < len(tokens):
-            hit = None
-            for n in self.lengths.get(words[i], ()):
+    def find(self, text: str) -> list[tuple[int, int, tuple[int, ...]]]:
+        """(start, end, ids) of each phrase of ``text``; only tokens that start a phrase are tried, and
+        token offsets are read only when something was found."""
+        words: list[str] = TOKEN_RE.findall(text)
+        lengths = self.lengths
+        starts = [i for i, w in enumerate(words) if w in lengths]
+        out: list[tuple[int, int, tuple[int, ...]]] = []
+        spans: list[tuple[int, int]] = []
+        after = 0  # a token inside the last phrase found starts none
+        for i in starts:
+            if i < after:
+                continue
+            for n in lengths[words[i]]:
                 key = tuple(words[i : i + n])
                 if len(key) == n and key in self.phrases:
-                    hit = (tokens[i][0], tokens[i + n - 1][1], tuple(sorted(self.phrases[key])))
-                    i += n
+                    spans = spans or [m.span() for m in TOKEN_RE.finditer(text)]
+                    out.append((spans[i][0], spans[i + n - 1][1], tuple(sorted(self.phrases[key]))))
+                    after = i + n
                     break
-            if hit is None:
-                i += 1
-            else:
-                out.append(hit)
         return out
 
 
@@ -145,8 +160,8 @@ class Gazetteer:
         """Longest non-overlapping mentions of known agencies in ``text``."""
         if not text:
             return []
-        out = [Mention(s, e, text[s:e], ids, False) for s, e, ids in self.names.find(tokenize(fold(text)))]
-        for s, e, ids in self.acronyms.find(tokenize(text)):
+        out = [Mention(s, e, text[s:e], ids, False) for s, e, ids in self.names.find(fold(text))]
+        for s, e, ids in self.acronyms.find(text):
             if not any(m.start < e and s < m.end for m in out):
                 out.append(Mention(s, e, text[s:e], ids, True))
         return sorted(out, key=lambda m: m.start)
