@@ -173,6 +173,14 @@ def _holders_of_ids() -> CompoundSelect:
     return union_all(inbound, outbound)
 
 
+def insert_message(session: Session, values: dict[str, Any]) -> None:
+    """Write one thread entry (the columns of ``TicketMessage``) at once, without building an ORM object.
+
+    The daemon writes one per message and never reads it back in that transaction.
+    """
+    session.execute(insert(TicketMessage.__table__), values)  # type: ignore[attr-defined]
+
+
 def messages_of_ticket(session: Session, ticket_id: int) -> Sequence[TicketMessage]:
     return session.exec(
         select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(col(TicketMessage.id))

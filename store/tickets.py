@@ -14,12 +14,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy import TextClause, insert, text
 from sqlmodel import Session, col, select
 
-from store.models import Outbox, ReferenceCounter, Ticket, TicketField, TicketMessage, utcnow
+from store.models import Outbox, Ticket, TicketField, TicketMessage, utcnow
 
 REFERENCE_RE = re.compile(r"\bLE-(\d{4})-(\d{6})\b")
 
@@ -31,20 +29,17 @@ def format_reference(year: int, number: int) -> str:
 def allocate_reference(session: Session, year: int | None = None) -> str:
     """Next unique reference of ``year`` (default: this UTC year), in the caller's transaction."""
     year = year or utcnow().year
-    number = session.execute(_bump_counter(session.get_bind().dialect.name), {"ref_year": year}).scalar_one()
+    number = session.execute(_bump_counter(), {"year": year}).scalar_one()
     return format_reference(year, int(number))
 
 
 @cache
-def _bump_counter(dialect: str) -> ReturningInsert[tuple[int]]:
-    """The counter's upsert, built once per dialect (it runs for every new ticket)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = ReferenceCounter.__table__  # type: ignore[attr-defined]
-    return (
-        insert(table)
-        .values(year=bindparam("ref_year"), last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
-        .returning(table.c.last)
+def _bump_counter() -> TextClause:
+    """The same upsert on SQLite and PostgreSQL; as text its compiled form is cached (the dialect
+    on-conflict construct is compiled anew on every call: ~0.3 ms for each new ticket)."""
+    return text(
+        "INSERT INTO reference_counter (year, last) VALUES (:year, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = reference_counter.last + 1 RETURNING last"
     )
 
 
@@ -55,7 +50,15 @@ def references_in(text: str) -> list[str]:
 
 def create_ticket(session: Session, *, received_at: datetime, **values: Any) -> Ticket:
     """A new ticket with a freshly allocated reference (flushed, so it has an id)."""
-    ticket = Ticket(reference=allocate_reference(session, received_at.year), received_at=received_at, **values)
+    return insert_ticket(session, Ticket(reference="", received_at=received_at, **values))
+
+
+def insert_ticket(session: Session, ticket: Ticket) -> Ticket:
+    """Give a ticket built in memory its reference (year of ``received_at``) and insert it: it has an id.
+
+    Filing fills a new ticket before this, so its row goes in with one INSERT and no UPDATE.
+    """
+    ticket.reference = allocate_reference(session, ticket.received_at.year)
     session.add(ticket)
     session.flush()
     return ticket

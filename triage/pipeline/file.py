@@ -14,7 +14,7 @@ from sqlmodel import Session
 from nlp.types import FIELDS, Extraction, Signal
 from store.blocklist import blocked_reason
 from store.corrections import compute_due_at
-from store.models import RawMessage, Ticket, TicketMessage, utcnow
+from store.models import RawMessage, Ticket, utcnow
 from store.tickets import set_fields
 from triage import completeness
 from triage.parse import ParsedMail
@@ -41,7 +41,13 @@ def apply_extraction(
     A new ticket takes every value; a follow-up only fills what is still unknown, and can
     raise ``emergency`` but never lower it. ``new_ticket``: created in this transaction (no field rows yet).
     """
+    apply_values(ticket, result, fill_only=fill_only)
     assert ticket.id is not None
+    store_fields(session, ticket.id, result, fill_only=fill_only, new_ticket=new_ticket)
+
+
+def apply_values(ticket: Ticket, result: Extraction, *, fill_only: bool) -> None:
+    """The ticket's own columns from the extraction (no statement: a new ticket is inserted with them)."""
     for name in TICKET_FIELDS:
         value = getattr(result, name)
         current = getattr(ticket, name)
@@ -58,6 +64,10 @@ def apply_extraction(
     if not fill_only or not ticket.completeness:
         ticket.completeness = completeness.check(result)
     ticket.due_at = compute_due_at(ticket.deadline, ticket.statutory_deadline)
+
+
+def store_fields(session: Session, ticket_id: int, result: Extraction, *, fill_only: bool, new_ticket: bool) -> None:
+    """The TicketField rows of the extraction (machine value, confidence, evidence)."""
     values = {}
     for name in FIELDS:
         value = getattr(result, name)
@@ -65,7 +75,7 @@ def apply_extraction(
             continue
         evidence = [asdict(e) for e in result.evidence.get(name, [])]
         values[name] = (_json_value(value), result.confidence.get(name), evidence)
-    set_fields(session, ticket.id, values, new_ticket=new_ticket)
+    set_fields(session, ticket_id, values, new_ticket=new_ticket)
 
 
 def flag_for_review(ticket: Ticket, reasons: list[str]) -> None:
@@ -91,27 +101,29 @@ def flag_blocked_sender(session: Session, ticket: Ticket, address: str) -> str |
 def inbound_message(
     ticket: Ticket, raw: RawMessage, parsed: ParsedMail, mail_class: str, result: Extraction | None,
     error: str | None,
-) -> TicketMessage:
-    """The thread entry of one received message."""
+) -> dict[str, Any]:
+    """The thread entry of one received message: the columns of its ``TicketMessage`` row."""
     assert ticket.id is not None
-    return TicketMessage(
-        ticket_id=ticket.id,
-        direction="inbound",
-        raw_message_id=raw.id,
-        mail_class=mail_class,
-        message_id=parsed.message_id,
-        in_reply_to=" ".join(parsed.in_reply_to) or None,
-        references=" ".join(parsed.references) or None,
-        from_address=parsed.from_address[:320] or None,
-        to_addresses=", ".join(parsed.to + parsed.cc) or None,
-        subject=parsed.subject,
-        date=parsed.date,
-        created_at=utcnow(),
-        body_text=(parsed.text or "")[:MAX_BODY_CHARS],
-        body_html=(parsed.html or "")[:MAX_BODY_CHARS] or None,
-        headers=[[k, v] for k, v in parsed.headers],
-        attachments=[{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}
-                     for a in parsed.attachments],
-        extraction=result.to_json() if result is not None else None,
-        error=error,
-    )
+    return {
+        "ticket_id": ticket.id,
+        "direction": "inbound",
+        "raw_message_id": raw.id,
+        "outbox_id": None,
+        "mail_class": mail_class,
+        "message_id": parsed.message_id,
+        "in_reply_to": " ".join(parsed.in_reply_to) or None,
+        "references": " ".join(parsed.references) or None,
+        "from_address": parsed.from_address[:320] or None,
+        "to_addresses": ", ".join(parsed.to + parsed.cc) or None,
+        "subject": parsed.subject,
+        "date": parsed.date,
+        "created_at": utcnow(),
+        "author": None,
+        "body_text": (parsed.text or "")[:MAX_BODY_CHARS],
+        "body_html": (parsed.html or "")[:MAX_BODY_CHARS] or None,
+        "headers": [[k, v] for k, v in parsed.headers],
+        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}
+                        for a in parsed.attachments],
+        "extraction": result.to_json() if result is not None else None,
+        "error": error,
+    }

@@ -10,12 +10,13 @@ from sqlmodel import Session
 
 from nlp.types import Extraction
 from store import audit
-from store.models import RawMessage, utcnow
-from store.tickets import create_ticket
+from store.messages import insert_message
+from store.models import RawMessage, Ticket, utcnow
+from store.tickets import create_ticket, insert_ticket
 from triage.parse import ParsedMail
 from triage.pipeline.ack import acknowledge
 from triage.pipeline.context import PipelineContext
-from triage.pipeline.file import apply_extraction, flag_blocked_sender, flag_for_review, inbound_message
+from triage.pipeline.file import apply_values, flag_blocked_sender, flag_for_review, inbound_message, store_fields
 from triage.pipeline.thread import find_thread
 
 REOPEN_STATUSES = ("waiting_on_authority", "responded", "closed")
@@ -45,9 +46,9 @@ def file_step(
     """Thread or create the ticket, attach the message, decide the acknowledgment."""
     ticket, how = find_thread(session, ctx.settings, parsed, raw, mail_class)
     new_ticket = ticket is None
-    if ticket is None:
-        ticket = create_ticket(
-            session,
+    if ticket is None:  # filled in memory, then inserted with one statement (no UPDATE after)
+        ticket = Ticket(
+            reference="",  # allocated by insert_ticket
             received_at=received_at(row, parsed),
             mailbox=ctx.mailbox,
             mail_class=mail_class,
@@ -56,19 +57,22 @@ def file_step(
             sender_address=parsed.from_address[:320] or None,
             sender_name=parsed.from_name[:500] or None,
         )
-    assert ticket.id is not None
-    ticket.updated_at = utcnow()  # set before the extraction's flush: one UPDATE of the ticket, not two
+    ticket.updated_at = utcnow()
     errors = problems + (result.errors if result is not None else [])
     if result is not None:
-        apply_extraction(session, ticket, result, fill_only=not new_ticket, new_ticket=new_ticket)
+        apply_values(ticket, result, fill_only=not new_ticket)
     flag_for_review(ticket, errors)
     flag_blocked_sender(session, ticket, parsed.from_address)
-    if not new_ticket and mail_class == "human" and ticket.status in REOPEN_STATUSES:
+    if new_ticket:
+        insert_ticket(session, ticket)
+    elif mail_class == "human" and ticket.status in REOPEN_STATUSES:
         audit.record(session, "ticket_reopened", ticket_id=ticket.id, old=ticket.status, new="in_review")
         ticket.status, ticket.closed_at = "in_review", None
+    assert ticket.id is not None
+    if result is not None:
+        store_fields(session, ticket.id, result, fill_only=not new_ticket, new_ticket=new_ticket)
     session.add(ticket)
-    msg = inbound_message(ticket, row, parsed, mail_class, result, "; ".join(errors) or None)
-    session.add(msg)
+    insert_message(session, inbound_message(ticket, row, parsed, mail_class, result, "; ".join(errors) or None))
     row.ticket_id, row.state, row.mail_class = ticket.id, "filed", mail_class
     row.error = "; ".join(errors) or None
     session.add(row)
@@ -92,7 +96,7 @@ def fallback_step(session: Session, ctx: PipelineContext, row: RawMessage, parse
         sender_address=parsed.from_address[:320] or None, needs_review=True, review_reason=error[:10_000],
     )
     assert ticket.id is not None
-    session.add(inbound_message(ticket, row, parsed, "unparsed", None, error))
+    insert_message(session, inbound_message(ticket, row, parsed, "unparsed", None, error))
     row.ticket_id, row.state, row.mail_class, row.error = ticket.id, "filed", "unparsed", error
     session.add(row)
     session.flush()
