@@ -36,6 +36,7 @@ def _env() -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # package files: compiled once, not checked on disk for every message
     )
 
 

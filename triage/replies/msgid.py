@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from functools import lru_cache
 
 from triage.settings import Settings
 
@@ -23,7 +24,12 @@ REFERENCE_RE = re.compile(r"^LE-\d{4}-\d{6}$")
 
 
 def _key(settings: Settings) -> bytes:
-    secret = settings.secret_key.get_secret_value().encode()
+    return _derived_key(settings.secret_key.get_secret_value().encode())
+
+
+@lru_cache(maxsize=8)
+def _derived_key(secret: bytes) -> bytes:
+    """Derived once per secret, not once per Message-ID made or checked."""
     return hmac.new(secret, b"le-triage/message-id/v1", hashlib.sha256).digest()
 
 

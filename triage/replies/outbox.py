@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from functools import cache
 
-from sqlalchemy import Insert, insert
+from sqlalchemy import Insert, Table, insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session
 
 from store.audit import record
@@ -39,6 +41,26 @@ def _thread_insert() -> Insert:
     return insert(TicketMessage.__table__)  # type: ignore[attr-defined]
 
 
+@cache
+def _outbox_insert() -> ReturningInsert[tuple[int]]:
+    table: Table = Outbox.__table__  # type: ignore[attr-defined]
+    return insert(table).returning(table.c.id)
+
+
+def _insert_outbox(session: Session, row: Outbox) -> Outbox:
+    """Write ``row`` with one cached INSERT and attach it to the session as already stored.
+
+    Same row as ``session.add`` + ``flush`` would write (the model's defaults are applied when it is
+    built), without a unit-of-work flush of everything pending; later changes to it are tracked.
+    """
+    table: Table = Outbox.__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    row.id = int(session.execute(_outbox_insert(), values).scalar_one())
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
 def add_outgoing(
     session: Session, settings: Settings, ticket: Ticket, msg: Outgoing, *, kind: str
 ) -> Outbox:
@@ -57,8 +79,7 @@ def add_outgoing(
         raw=msg.raw,
         next_attempt_at=now,
     )
-    session.add(row)
-    session.flush()  # the thread entry and the audit event name the row
+    _insert_outbox(session, row)  # the thread entry and the audit event name the row
     session.execute(_thread_insert(), {  # a plain INSERT: nothing here needs the ORM object
         "ticket_id": ticket_id, "direction": "outbound", "outbox_id": row.id, "mail_class": "human",
         "message_id": row.message_id, "in_reply_to": msg.get("In-Reply-To"), "references": msg.get("References"),
@@ -107,8 +128,7 @@ def record_suppressed(session: Session, ticket: Ticket, reason: str) -> Outbox:
         mailbox=ticket.mailbox,
         to_address=ticket.sender_address,
     )
-    session.add(row)
-    session.flush()
+    _insert_outbox(session, row)
     record(session, "ack_suppressed", ticket_id=ticket_id, detail={"outbox_id": row.id, "reason": reason})
     log.info("ack suppressed: ticket=%s reason=%s", ticket.reference, reason)
     return row
