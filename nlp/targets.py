@@ -79,6 +79,8 @@ class TargetFinder:
             if m.start() >= signoff or _overlaps(m.span("v"), taken):
                 continue
             raw = m.group("v")
+            if _DATE_SHAPE.fullmatch(raw.strip()):
+                continue  # "IP logs from 01.01.2026": a date after a phone cue is no number
             line_start = max(text.rfind("\n", 0, m.start()) + 1, m.start() - PREFIX_CHARS)
             prefix = text[line_start:m.start()]
             prefix = _SENTENCE_END.split(prefix)[-1]  # "...this account. Phone the duty officer on": one sentence
@@ -136,6 +138,7 @@ _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
 PREFIX_CHARS = 80  # how far back on the line a phone label is looked for
 _MORE_POSTS = re.compile(r"\s*(?:,|;|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bi\b|\bou\b|&)\s*/(\d{1,9})\b")
 _HEADER_LINE = re.compile(r"[>\s]*(?:from|to|cc|von|an|de|à|para|da|a|van|aan|od|do)\s?:", re.IGNORECASE)
+_DATE_SHAPE = re.compile(r"\d{1,2}([./-])\d{1,2}\1(?:19|20)\d{2}|(?:19|20)\d{2}([./-])\d{1,2}\2\d{1,2}")
 _MACHINE_ID = re.compile(r"^[^@]*\d{8}[^@]*@")
 
 

@@ -205,6 +205,24 @@ def india(sub: dict[str, Any]) -> list[Entry]:
         out.append(entry(c["name"], c["aliases"], [], "IN", f"IN-{c['state']}", c["domains"], "police"))
     return out
 
+def poland(sub: dict[str, Any]) -> list[Entry]:
+    """District and regional prosecutors' offices and city police commands, named with the locative."""
+    out = []
+    for city, loc in sub["pl_cities"].items():
+        aliases = [f"Prokuratura Okręgowa {city}", f"PO w {loc}"]
+        out.append(entry(f"Prokuratura Okręgowa w {loc}", aliases, [], "PL", None, [], "prosecution"))
+        out.append(entry(f"Prokuratura Rejonowa w {loc}", [f"PR w {loc}"], [], "PL", None, [], "prosecution"))
+        if city in sub["pl_regional_prosecutors"]:
+            out.append(entry(f"Prokuratura Regionalna w {loc}", [], [], "PL", None, [], "prosecution"))
+        if city in sub["pl_voivodeship_police"]:
+            out.append(entry(f"Komenda Wojewódzka Policji w {loc}", [f"KWP w {loc}"], [], "PL", None, [], "police"))
+        if city != "Warszawa":  # Warsaw's city force is the Komenda Stołeczna Policji
+            out.append(entry(f"Komenda Miejska Policji w {loc}", [f"KMP w {loc}"], [], "PL", None, [], "police"))
+        for district in sub["pl_district_prosecutors"].get(city, []):
+            name = f"Prokuratura Rejonowa {city}-{district}"
+            out.append(entry(f"{name} w {loc}", [name], [], "PL", None, [], "prosecution"))
+    return out
+
 
 def brazil(sub: dict[str, Any]) -> list[Entry]:
     out = []
@@ -235,6 +253,7 @@ def main() -> None:
         + belgium(sub)
         + india(sub)
         + brazil(sub)
+        + poland(sub)
     )
     seen: set[str] = set()
     with OUT.open("w", encoding="utf-8") as fh:
