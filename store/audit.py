@@ -23,6 +23,7 @@ from sqlmodel import select as orm_select
 from store.models import AuditEvent, utcnow
 
 AUDIT_LOCK_KEY = 0x7A7D17  # advisory lock id reserved for the audit chain
+WRITE_LOCK_KEY = "audit_wrote"  # session.info: the transaction that has written (see ``wrote``)
 TAIL_KEY = "audit_tail"  # session.info: (transaction, id, hash) of the last event this transaction appended
 
 
@@ -74,6 +75,11 @@ def record(
         ev.id, ev.prev_hash = _next_id_and_predecessor(session)
         ev.hash = _digest(ev)
         session.execute(_insert(), _row(ev))
+    elif _holds_write_lock(session):  # SQLite, first event, lock already taken by an earlier write
+        head = session.execute(_head()).first()
+        ev.id, ev.prev_hash = (int(head[0]) + 1, str(head[1])) if head is not None else (1, "")
+        ev.hash = _digest(ev)
+        session.execute(_insert(), _row(ev))
     else:  # SQLite, first event of this transaction: the INSERT takes the write lock, then read the predecessor
         inserted = cast(CursorResult[Any], session.execute(_insert(), _row(ev, with_id=False)))
         ev.id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
@@ -109,6 +115,12 @@ def _predecessor() -> Select[tuple[str]]:
 
 
 @cache
+def _head() -> Select[tuple[int, str]]:
+    table = _table()
+    return select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)
+
+
+@cache
 def _set_hash() -> Update:
     table = _table()
     return (update(table).where(table.c.id == bindparam("event_id"))
@@ -122,6 +134,18 @@ def _next_id_and_predecessor(session: Session) -> tuple[int, str]:
         "SELECT n.id, (SELECT a.hash FROM audit_event a WHERE a.id < n.id ORDER BY a.id DESC LIMIT 1) FROM n"
     )).one()
     return int(row[0]), str(row[1] or "")
+
+
+def wrote(session: Session) -> None:
+    """Tell the chain that the caller's transaction has just written, outside any savepoint (so, on
+    SQLite, holds the write lock until it ends): its first event can read the head, then be one INSERT."""
+    if session.get_nested_transaction() is None:  # a savepoint that began the SQLite transaction ends it on release
+        session.info[WRITE_LOCK_KEY] = session.get_transaction()
+
+
+def _holds_write_lock(session: Session) -> bool:
+    current = session.get_transaction()
+    return current is not None and current.is_active and session.info.get(WRITE_LOCK_KEY) is current
 
 
 def _current_transaction(session: Session) -> Any:

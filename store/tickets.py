@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import TextClause, insert, text
 from sqlmodel import Session, col, select
 
+from store import audit
 from store.models import Outbox, Ticket, TicketField, TicketMessage, utcnow
 
 REFERENCE_RE = re.compile(r"\bLE-(\d{4})-(\d{6})\b")
@@ -30,6 +31,7 @@ def allocate_reference(session: Session, year: int | None = None) -> str:
     """Next unique reference of ``year`` (default: this UTC year), in the caller's transaction."""
     year = year or utcnow().year
     number = session.execute(_bump_counter(), {"year": year}).scalar_one()
+    audit.wrote(session)  # an upsert: SQLite's write lock is ours until the end of the transaction
     return format_reference(year, int(number))
 
 

@@ -20,10 +20,11 @@ def test_chain_detects_edit_and_delete(engine) -> None:
         assert [p.event_id for p in verify_chain(s)] == [5]
 
 
-def _concurrent_appends(url: str, writers: int = 4, each: int = 15) -> list:
+def _concurrent_appends(url: str, writers: int = 4, each: int = 15, write_first: bool = False) -> list:
     import threading
 
     from store.db import make_engine
+    from store.tickets import allocate_reference
 
     engine = make_engine(url)
     errors: list[BaseException] = []
@@ -32,7 +33,10 @@ def _concurrent_appends(url: str, writers: int = 4, each: int = 15) -> list:
         try:
             for i in range(each):
                 with Session(engine) as s:
+                    if write_first:  # as filing does: the reference upsert first, then the chain reads its head
+                        allocate_reference(s, 2026)
                     record(s, "concurrent", actor=f"w{n}", new=i)
+                    record(s, "concurrent again", actor=f"w{n}", new=i)
                     s.commit()
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -47,7 +51,7 @@ def _concurrent_appends(url: str, writers: int = 4, each: int = 15) -> list:
         problems = verify_chain(s)
         count = len(s.exec(__import__("sqlmodel").select(AuditEvent)).all())
     engine.dispose()
-    assert count == writers * each
+    assert count == 2 * writers * each
     return problems
 
 
@@ -57,6 +61,41 @@ def test_concurrent_writers_never_fork_the_chain_sqlite(db_url: str) -> None:
 
 def test_concurrent_writers_never_fork_the_chain_postgres(pg_url: str) -> None:
     assert _concurrent_appends(pg_url) == []
+
+
+def test_concurrent_writers_that_wrote_first_never_fork_the_chain_sqlite(db_url: str) -> None:
+    assert _concurrent_appends(db_url, write_first=True) == []
+
+
+def test_concurrent_writers_that_wrote_first_never_fork_the_chain_postgres(pg_url: str) -> None:
+    assert _concurrent_appends(pg_url, write_first=True) == []
+
+
+def test_after_a_write_the_first_event_reads_the_head_then_inserts(engine) -> None:
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    from store.tickets import allocate_reference
+
+    with Session(engine) as s:
+        record(s, "before")
+        s.commit()
+    kinds: Counter[str] = Counter()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        kinds[statement.split(None, 1)[0].upper()] += 1
+
+    with Session(engine) as s:
+        allocate_reference(s, 2026)
+        kinds.clear()
+        record(s, "after a write")
+        counted = Counter(kinds)
+        s.commit()
+        assert verify_chain(s) == []
+    if engine.dialect.name == "sqlite":
+        assert counted == Counter({"SELECT": 1, "INSERT": 1})
 
 
 def _savepoint_rollback_then_more(url: str) -> list:
