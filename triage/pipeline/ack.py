@@ -22,14 +22,19 @@ def acknowledge(
     mail_class: str,
     sender_verified: bool | None,
     language: str | None,
+    no_reply_reasons: list[str] | None = None,
 ) -> str:
-    """Queue an acknowledgment or record the decision not to send; returns the decision in words."""
+    """Queue an acknowledgment or record the decision not to send; returns the decision in words.
+
+    ``no_reply_reasons``: ``rules.header_no_reply_reasons`` of the mail when the caller has them
+    (computed where it was classified); else they are looked up again.
+    """
     # misdirected mail (issue 8): a pointer instead of the ack, under the same rules; its own sender check
     pointer = pointer_kind(settings, parsed, request_type=ticket.request_type, sender_verified=sender_verified,
                            signals=ticket.signals or []) if new_ticket and mail_class == "human" else None
     decision = policy.decide_ack(
         session, settings, parsed, ticket, new_ticket=new_ticket, mail_class=mail_class,
-        sender_verified=True if pointer else sender_verified,
+        sender_verified=True if pointer else sender_verified, no_reply_reasons=no_reply_reasons,
     )
     if decision.send and pointer:
         row = queue_pointer(session, settings, parsed, ticket, pointer, language)

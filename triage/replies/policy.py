@@ -177,10 +177,16 @@ def decide_ack(
     mail_class: str,
     sender_verified: bool | None,
     now: datetime | None = None,
+    no_reply_reasons: list[str] | None = None,
 ) -> AckDecision:
-    """Whether to acknowledge; when yes, the rate counters are already taken in ``session``."""
+    """Whether to acknowledge; when yes, the rate counters are already taken in ``session``.
+
+    ``no_reply_reasons``: the header rules' reasons when the caller has them already (they were
+    found when the mail was classified, perhaps in another process); else they are looked up.
+    """
     now = now or utcnow()
-    decision = _decide(session, settings, parsed, ticket, new_ticket, mail_class, sender_verified, now)
+    reasons = header_no_reply_reasons(parsed, settings) if no_reply_reasons is None else no_reply_reasons
+    decision = _decide(session, settings, parsed, ticket, new_ticket, mail_class, sender_verified, now, reasons)
     log.info(
         "ack decision: ticket=%s message_id=%s send=%s reason=%s",
         ticket.reference, parsed.message_id, decision.send, decision.reason,
@@ -197,8 +203,8 @@ def _decide(
     mail_class: str,
     sender_verified: bool | None,
     now: datetime,
+    reasons: list[str],
 ) -> AckDecision:
-    reasons = header_no_reply_reasons(parsed, settings)
     if reasons:
         return AckDecision(False, "; ".join(reasons))
     if mail_class != "human":

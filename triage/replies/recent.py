@@ -1,12 +1,15 @@
 """The stateless rules' findings for the last few mails, keyed by everything the rules read.
 
 The pipeline asks for the findings twice per mail (to classify it, then to decide the ack); with
-the answer kept here, the thirteen rules run once. The key is a snapshot of the rules' inputs, so
-a mail changed in between, or another settings object, is simply looked up afresh.
+the answer kept here, the thirteen rules run once in a process. The key is a snapshot of the
+rules' inputs, so a mail changed in between, or another settings object, is looked up afresh.
+Across processes (classified in a reading worker), pass the reasons along instead:
+``decide_ack(no_reply_reasons=...)``.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from triage.parse import ParsedMail
@@ -41,6 +44,7 @@ class Recent:
     def __init__(self, size: int = RECENT_MAX) -> None:
         self.size = size
         self._items: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()  # mailboxes may be read in threads of one process
 
     def __len__(self) -> int:
         return len(self._items)
@@ -49,6 +53,7 @@ class Recent:
         return self._items.get(key)
 
     def put(self, key: tuple[Any, ...], value: Any) -> None:
-        self._items[key] = value
-        while len(self._items) > self.size:
-            self._items.pop(next(iter(self._items)), None)
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.pop(next(iter(self._items)))

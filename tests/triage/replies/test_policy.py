@@ -13,6 +13,7 @@ from store.db import make_engine, session_scope
 from store.models import Outbox, SenderRate, utcnow
 from tests.triage.replies.conftest import new_ticket, parsed
 from triage.parse import ParsedMail
+from triage.replies import rules
 from triage.replies.policy import AckDecision, decide_ack, sender_gate
 from triage.settings import Settings
 
@@ -40,6 +41,18 @@ def test_header_rules_come_first_and_are_all_named(settings: Settings, engine: E
     assert not decision.send and decision.reason
     assert "auto-submitted: auto-replied" in decision.reason and "delivery report" in decision.reason
     assert _counts(engine) == {}  # nothing counted for a mail we do not answer
+
+
+def test_header_reasons_found_where_the_mail_was_classified_are_used(settings: Settings, engine: Engine) -> None:
+    """The reader (perhaps another process) hands its reasons over: the same decision, no second run of the rules."""
+    mail = parsed("r09_dsn_permanent.eml")
+    reasons = rules.header_no_reply_reasons(mail, settings)
+    with session_scope(engine) as session:
+        looked_up = _decide(session, settings, mail, mail_class="bounce")
+        handed = _decide(session, settings, mail, mail_class="bounce", no_reply_reasons=reasons)
+        stated = _decide(session, settings, parsed("human.eml"), no_reply_reasons=["given: x"])
+    assert handed == looked_up and not handed.send
+    assert stated == AckDecision(False, "given: x")
 
 
 def test_non_human_class_without_header_reason(settings: Settings, engine: Engine) -> None:
