@@ -10,7 +10,9 @@ substring; a case-sensitive pattern's literals are looked for in the text as it 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -19,11 +21,63 @@ from typing import Any
 _CASE_FIX = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
 MIN_LEN = 2  # shorter literals are in nearly every text: such a row is left to the chunk prefilter
+GRAM = 4  # words are grouped by their opening characters: a group whose opening is absent is not tested
+MAX_GRAM_TEXT = 10_000  # a longer text is tested word by word (its gram set would cost more than it saves)
 
 
 def fold(text: str) -> str:
     """The text as folded needles see it: a case-insensitive match of an ASCII literal stays a substring."""
     return text.translate(_CASE_FIX).lower()
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A text folded once, and the set of its ``GRAM``-character substrings (None for a long text)."""
+
+    folded: str
+    grams: frozenset[tuple[str, ...]] | None
+
+
+@lru_cache(maxsize=8)
+def scan(text: str) -> Scan:
+    """The scan of ``text``, shared by every table that tests its words (a mail's texts are few)."""
+    folded = fold(text)
+    if len(folded) > MAX_GRAM_TEXT:
+        return Scan(folded, None)
+    return Scan(folded, frozenset(zip(*(folded[i:] for i in range(GRAM)), strict=False)))  # shorter tails end it
+
+
+class WordIndex:
+    """Which of many folded words occur in a text, each yielding its payload (e.g. the rows that need it).
+
+    A word of ``GRAM`` characters or more can only be in a text that has its opening ``GRAM`` characters:
+    one set intersection leaves the few words worth a substring test.
+    """
+
+    def __init__(self, words: dict[str, tuple[int, ...]]) -> None:
+        self.by_gram: dict[tuple[str, ...], list[tuple[str, tuple[int, ...]]]] = {}
+        self.short: list[tuple[str, tuple[int, ...]]] = []
+        for word, payload in words.items():
+            if len(word) >= GRAM:
+                self.by_gram.setdefault(tuple(word[:GRAM]), []).append((word, payload))
+            else:
+                self.short.append((word, payload))
+        self.every = [*self.short, *(w for group in self.by_gram.values() for w in group)]
+
+    def __bool__(self) -> bool:
+        return bool(self.every)
+
+    def found(self, text: str) -> Iterator[tuple[int, ...]]:
+        """The payload of each word in ``fold(text)``."""
+        scanned = scan(text)
+        folded = scanned.folded
+        if scanned.grams is None:
+            candidates = self.every
+        else:
+            candidates = [*self.short, *(w for g in self.by_gram.keys() & scanned.grams for w in self.by_gram[g])]
+        for word, payload in candidates:
+            if word in folded:
+                yield payload
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp.literals import fold, required
+from nlp.literals import WordIndex, required
 from nlp.registry import Doc
 from nlp.types import Source
 
@@ -116,7 +116,7 @@ class Compiled(list[Row]):
             self.chunk_of.append(len(self.unions))
         if pending:
             self._close(pending)
-        self.folded_words = [(w, tuple(ix)) for (w, f), ix in by_word.items() if f]
+        self.folded_words = WordIndex({w: tuple(ix) for (w, f), ix in by_word.items() if f})
         self.plain_words = [(w, tuple(ix)) for (w, f), ix in by_word.items() if not f]
 
     def _close(self, pending: list[Row]) -> None:
@@ -131,10 +131,8 @@ class Compiled(list[Row]):
         """Indexes of the rows whose literal test passes (or that have none), in row order."""
         awake = set(self.unfiltered)
         if self.folded_words:
-            folded = fold(text)
-            for word, ixs in self.folded_words:
-                if word in folded:
-                    awake.update(ixs)
+            for ixs in self.folded_words.found(text):
+                awake.update(ixs)
         for word, ixs in self.plain_words:
             if word in text:
                 awake.update(ixs)

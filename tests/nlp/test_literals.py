@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from nlp.literals import Needles, fold, required
+from nlp.literals import MAX_GRAM_TEXT, Needles, WordIndex, fold, required
 from nlp.spans import DATA, compile_rows, live_rows, load_jsonl
 
 TABLES = ("legal/case_labels.jsonl", "legal/citations.jsonl", "legal/deadline_cues.jsonl",
@@ -79,3 +79,16 @@ def test_every_data_row_literal_is_in_its_matches(rx: re.Pattern[str]) -> None:
         check()
     except Unsatisfiable:  # lookarounds hypothesis cannot generate for: the bench equality covers them
         pytest.skip("no example generated")
+
+
+WORDS = sorted({w for rx in ROWS if (n := required(rx)) and n.folded for w in n.words})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=40, unique=True),
+       st.lists(st.sampled_from([*WORDS, " ", "\n", "ſ", "İ", "\u212a", "é", "x"]), max_size=30).map("".join),
+       st.integers(0, 2))
+def test_word_index_finds_exactly_the_words_in_the_folded_text(words: list[str], text: str, pad: int) -> None:
+    text = text * (1 + pad * MAX_GRAM_TEXT // max(len(text), 1))  # pad 2: past MAX_GRAM_TEXT, tested word by word
+    index = WordIndex({w: (i,) for i, w in enumerate(words)})
+    assert sorted(p[0] for p in index.found(text)) == [i for i, w in enumerate(words) if w in fold(text)]
