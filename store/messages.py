@@ -8,8 +8,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all
+from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from store.models import Outbox, RawMessage, TicketMessage, utcnow
@@ -179,6 +180,15 @@ def insert_message(session: Session, values: dict[str, Any]) -> None:
     The daemon writes one per message and never reads it back in that transaction.
     """
     session.execute(insert(TicketMessage.__table__), values)  # type: ignore[attr-defined]
+
+
+def mark_filed(session: Session, row: RawMessage, ticket_id: int, mail_class: str, error: str | None) -> None:
+    """Record that ``row`` is filed on ``ticket_id``: one UPDATE now, the loaded row kept in step."""
+    values = {"ticket_id": ticket_id, "state": "filed", "mail_class": mail_class, "error": error}
+    session.execute(update(RawMessage.__table__).where(RawMessage.__table__.c.id == row.id),  # type: ignore[attr-defined]
+                    values)
+    for name, value in values.items():
+        set_committed_value(row, name, value)
 
 
 def messages_of_ticket(session: Session, ticket_id: int) -> Sequence[TicketMessage]:

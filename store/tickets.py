@@ -12,9 +12,10 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import TextClause, insert, text
+from sqlalchemy import CursorResult, TextClause, insert, text
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from store import audit
@@ -58,11 +59,17 @@ def create_ticket(session: Session, *, received_at: datetime, **values: Any) -> 
 def insert_ticket(session: Session, ticket: Ticket) -> Ticket:
     """Give a ticket built in memory its reference (year of ``received_at``) and insert it: it has an id.
 
-    Filing fills a new ticket before this, so its row goes in with one INSERT and no UPDATE.
+    Filing fills a new ticket before this, so its row goes in with one INSERT and no UPDATE. The
+    INSERT is a Core statement (no unit-of-work flush of the session's other objects); the ticket
+    then joins the session as a loaded row, so later changes to it are UPDATEs as usual.
     """
     ticket.reference = allocate_reference(session, ticket.received_at.year)
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    values = {c.key: getattr(ticket, c.key) for c in table.columns if c.key != "id"}
+    inserted = cast(CursorResult[Any], session.execute(insert(table), values))
+    ticket.id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+    make_transient_to_detached(ticket)
     session.add(ticket)
-    session.flush()
     return ticket
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from nlp.types import Extraction
 from store import audit
-from store.messages import insert_message
+from store.messages import insert_message, mark_filed
 from store.models import RawMessage, Ticket, utcnow
 from store.tickets import create_ticket, insert_ticket
 from triage.parse import ParsedMail
@@ -73,9 +73,7 @@ def file_step(
         store_fields(session, ticket.id, result, fill_only=not new_ticket, new_ticket=new_ticket)
     session.add(ticket)
     insert_message(session, inbound_message(ticket, row, parsed, mail_class, result, "; ".join(errors) or None))
-    row.ticket_id, row.state, row.mail_class = ticket.id, "filed", mail_class
-    row.error = "; ".join(errors) or None
-    session.add(row)
+    mark_filed(session, row, ticket.id, mail_class, "; ".join(errors) or None)
     audit.record(session, "ticket_created" if new_ticket else "message_threaded", ticket_id=ticket.id,
                  detail={"message_id": parsed.message_id, "mail_class": mail_class, "how": how,
                          "raw_sha256": row.sha256})
