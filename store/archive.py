@@ -1,8 +1,8 @@
 """Content-addressed store of raw message bytes.
 
 Every fetched message is written here before anything else happens to it, so that no later
-failure can lose it. Files are named by their SHA-256, written to a temporary file, fsynced
-and renamed into place (atomic on POSIX), and verified against their name when read back.
+failure can lose it. Files are named by their SHA-256, written to a temporary file, flushed to
+disk and renamed into place (atomic on POSIX), and verified against their name when read back.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+from store.durable import barrier
 
 
 class ArchiveError(Exception):
@@ -39,13 +41,13 @@ class Archive:
     def put_many(self, raws: list[bytes]) -> list[str]:
         """Store a batch durably; return the SHA-256 of each, in order.
 
-        All files are written first, then fsynced, then renamed, then their directories
-        fsynced: the first fsync commits the file system's journal for the whole batch, so a
-        batch costs about one synchronous write instead of two per file. A file only gets its
-        final name once its bytes are on disk, so a crash never leaves a short file there.
+        All files are written first, then made durable with one barrier (one ``syncfs`` of the
+        archive's file system, or an fsync per file where that call is missing), then renamed,
+        then the renames made durable with a second barrier. A file only gets its final name
+        once its bytes are on disk, so a crash never leaves a short file there.
         """
         shas = [sha256_hex(raw) for raw in raws]
-        pending: dict[Path, Path] = {}  # final path -> temporary file, fsynced before renaming
+        pending: dict[Path, Path] = {}  # final path -> temporary file, on disk before renaming
         parents: set[Path] = set()
         try:
             for sha, raw in zip(shas, raws, strict=True):
@@ -54,8 +56,8 @@ class Archive:
                     continue
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 pending[dest] = _write_unsynced(dest.parent, raw)
-            for tmp in pending.values():
-                _fsync_path(tmp, os.O_RDONLY)
+            if pending:
+                barrier(self.root, pending.values())
             for dest, tmp in list(pending.items()):
                 os.replace(tmp, dest)
                 parents.add(dest.parent)
@@ -63,8 +65,8 @@ class Archive:
         finally:
             for tmp in pending.values():
                 tmp.unlink(missing_ok=True)
-        for parent in parents:
-            _fsync_dir(parent)
+        if parents:
+            barrier(self.root, sorted(parents | {p.parent for p in parents}))
         return shas
 
     def get(self, sha: str) -> bytes:
@@ -91,25 +93,3 @@ def _write_unsynced(directory: Path, raw: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
-
-
-def _fsync_path(path: Path, flags: int) -> None:
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make the rename itself durable."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

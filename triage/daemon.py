@@ -25,6 +25,7 @@ from sqlmodel import col
 from store.archive import ArchiveError
 from store.checkpoints import advance, record_error, sync_uidvalidity, touch_poll
 from store.db import session_scope
+from store.durable import sync_database
 from store.messages import unfiled
 from store.models import RawMessage, utcnow
 from store.retention import purge_expired
@@ -196,6 +197,7 @@ class Daemon:
         """Mark processed on the server (one round trip), then rows 'done' and the checkpoint (one commit)."""
         if not handled:
             return
+        sync_database(self.engine)  # the batch's tickets survive a power cut before its mail leaves the folder
         self.source.mark_processed_many([item for item, row in handled if row.state != "done"])
         uids = [item.uid for item, _ in handled if item.uid is not None]
         with session_scope(self.engine) as session:
