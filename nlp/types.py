@@ -70,6 +70,10 @@ class Evidence:
     end: int | None = None
     rule: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """``dataclasses.asdict`` of this flat record, without its recursive copying (evidence is most of a result)."""
+        return {"text": self.text, "source": self.source, "start": self.start, "end": self.end, "rule": self.rule}
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -128,7 +132,7 @@ class Extraction:
             "non_disclosure": self.non_disclosure,
             "sender_verified": self.sender_verified,
             "elements": dict(self.elements),
-            "evidence": {k: [asdict(e) for e in v] for k, v in self.evidence.items()},
+            "evidence": {k: [e.to_json() for e in v] for k, v in self.evidence.items()},
             "confidence": dict(self.confidence),
             "signals": [asdict(s) for s in self.signals],
             "errors": list(self.errors),
