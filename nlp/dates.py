@@ -94,7 +94,9 @@ class DeadlineReader:
     def _range_end(self, text: str, cue_start: int) -> bool:
         """'vom 01.04.2026 bis 30.04.2026': a cue right after a date closes a period of requested data."""
         before = text[max(0, cue_start - 40):cue_start].rstrip(" ,\t")
-        return any(m.end() == len(before) and not (m.group("num") and m.group("year") is None)
+        dotted = before.endswith(".")  # "vom 01.04. bis 30.04.": a dotted day and month without a year
+        return any((m.end() == len(before) and not (m.group("num") and m.group("year") is None))
+                   or (dotted and m.end() == len(before) - 1 and m.group("num") and "." in m.group(0))
                    for m in self.date.finditer(before))  # "section 5.3 by ..." is no period
 
     def _parse(self, m: re.Match[str], base: datetime | None, country: str | None) -> date | None:
@@ -104,8 +106,8 @@ class DeadlineReader:
             a, b = int(m.group("num")), int(m.group("num2"))
             day, month = (b, a) if country in self.month_first else (a, b)
             year_text = m.group("year")
-            if year_text is None:
-                return None  # "10/5" alone is too often not a date
+            if year_text is None:  # "10/5" alone is too often not a date; "bis 30.06." (dotted, day first) is one
+                return _dotted_without_year(m, base)
             year = int(year_text) + (2000 if len(year_text) == 2 else 0)
             return _safe_date(year, month, day)
         return self._written(m.group("dm") or m.group("md"), base, country)
@@ -150,6 +152,17 @@ def _add(base: datetime, n: int, unit: str) -> date:
                 n -= 1
         return day
     return (base + timedelta(days=n)).date()
+
+
+def _dotted_without_year(m: re.Match[str], base: datetime | None) -> date | None:
+    """'bis 30.06.': day and month closed by a dot, the year is the next such date from the mail's date."""
+    if base is None or "." not in m.group(0) or m.string[m.end(): m.end() + 1] != ".":
+        return None
+    day, month = int(m.group("num")), int(m.group("num2"))
+    value = _safe_date(base.year, month, day)
+    if value is not None and value < base.date():
+        value = _safe_date(base.year + 1, month, day)
+    return value
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
