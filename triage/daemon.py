@@ -36,7 +36,8 @@ from triage.metrics import Metrics
 from triage.pipeline import Outcome, PipelineContext
 from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
-from triage.pipeline.process import Arrival, finish
+from triage.pipeline.process import finish
+from triage.pipeline.reading import Arrival
 from triage.pipeline.workers import Ready, make_extracting
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings

@@ -1,21 +1,33 @@
-"""The processing steps of one message, as small named units: archive, parse, classify,
-thread, extract, file, acknowledge. ``run_item`` chains them for one fetched message."""
+"""The processing steps of one message, as small named units: archive, read (parse, classify,
+extract), file, acknowledge. ``run_item`` chains them for one fetched message.
+
+The names below load on first use: an extraction worker imports ``triage.pipeline.reading``
+without the database layer that the filing steps need.
+"""
 
 from __future__ import annotations
 
-from store.models import RawMessage
-from triage.mailbox.base import Fetched
-from triage.pipeline.archive import archive_fetched
-from triage.pipeline.context import PipelineContext
-from triage.pipeline.process import Outcome, process_raw
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from triage.pipeline.archive import archive_fetched
+    from triage.pipeline.context import PipelineContext
+    from triage.pipeline.process import Outcome, process_raw, run_item
+
+_HOMES = {
+    "Outcome": "triage.pipeline.process",
+    "process_raw": "triage.pipeline.process",
+    "run_item": "triage.pipeline.process",
+    "PipelineContext": "triage.pipeline.context",
+    "archive_fetched": "triage.pipeline.archive",
+}
 
 
-def run_item(ctx: PipelineContext, item: Fetched) -> Outcome | None:
-    """Archive then file one fetched message; None when it was already filed before."""
-    row: RawMessage = archive_fetched(ctx, item)
-    if row.state != "archived":
-        return None
-    return process_raw(ctx, row, item.raw)
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Outcome", "PipelineContext", "archive_fetched", "process_raw", "run_item"]

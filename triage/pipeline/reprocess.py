@@ -20,7 +20,7 @@ from triage.parse import parse_bytes
 from triage.pipeline.context import PipelineContext
 from triage.pipeline.file import apply_extraction
 from triage.pipeline.filing import received_at
-from triage.pipeline.process import EXTRACTED_CLASSES
+from triage.pipeline.reading import EXTRACTED_CLASSES
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)

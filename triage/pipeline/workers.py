@@ -26,7 +26,7 @@ from nlp.extractor import Extractor
 from nlp.types import Extraction, MessageInput
 from triage.extraction import build_extractor, safe_extract
 from triage.mime_limits import ParseLimits
-from triage.pipeline.process import Arrival, Prepared, Reading, ReadingContext, prepare, unreadable
+from triage.pipeline.reading import Arrival, Prepared, Reading, ReadingContext, prepare, unreadable
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)

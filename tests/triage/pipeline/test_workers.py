@@ -15,7 +15,7 @@ from triage.daemon import Daemon
 from triage.extraction import build_extractor
 from triage.mime_limits import ParseLimits
 from triage.pipeline import workers
-from triage.pipeline.process import Arrival, ReadingContext
+from triage.pipeline.reading import Arrival, ReadingContext
 from triage.pipeline.workers import InlineExtraction, Ready, WorkerExtraction, make_extracting
 from triage.settings import Settings
 
