@@ -141,3 +141,20 @@ def test_fields_of_a_new_ticket_in_one_insert_and_updates_later(engine: Engine) 
         again = fields_of(session, ticket.id)
         assert again["agency"].machine_value == "BKA" and again["agency"].confidence == 0.5
         assert len(again) == 2
+
+
+def test_an_inserted_ticket_is_a_loaded_row_whose_changes_are_written(engine: Engine) -> None:
+    from store.models import Ticket
+    from store.tickets import insert_ticket
+
+    with session_scope(engine) as session:
+        ticket = Ticket(reference="", received_at=WHEN, subject="filled first", targets=["@a"], emergency=True)
+        insert_ticket(session, ticket)
+        assert ticket.id is not None and ticket.reference.startswith("LE-2026-") and ticket in session
+        assert not session.dirty and not session.new  # inserted, nothing left for a flush
+        ticket.status = "in_review"
+        ticket.targets = ["@a", "@b"]
+    with session_scope(engine) as session:
+        again = session.get(Ticket, ticket.id)
+        assert again is not None and again.status == "in_review" and again.targets == ["@a", "@b"]
+        assert again.emergency and again.subject == "filled first" and again.reference == ticket.reference
