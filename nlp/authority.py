@@ -164,17 +164,33 @@ def _target_keys(curated: frozenset[str]) -> list[tuple[str, set[str]]]:
     return [(t, {skeleton(t), skeleton(_stem(t)), skeleton(t.rsplit(".", 1)[0])}) for t in sorted(curated)]
 
 
+@lru_cache(maxsize=8)
+def _whole_keys(curated: frozenset[str]) -> dict[str, str]:
+    """Skeleton of each whole curated domain -> the first domain (in sorted order) with that skeleton."""
+    out: dict[str, str] = {}
+    for t in sorted(curated):
+        out.setdefault(skeleton(t), t)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _targets_for_tld(curated: frozenset[str], tld: str) -> list[tuple[str, set[str]]]:
+    """The target keys with the same top-level domain first, each part in sorted order."""
+    return sorted(_target_keys(curated), key=lambda tk: tk[0].rsplit(".", 1)[-1] != tld)
+
+
 def lookalike_of(domain: str, curated: set[str]) -> str | None:
     """The curated authority domain that ``domain`` imitates, or None."""
     if not domain or under_any(domain, curated):
         return None
     keys = {skeleton(domain), skeleton(_stem(domain))}
-    tld = domain.rsplit(".", 1)[-1]
+    frozen = frozenset(curated)
+    # the whole domain imitated: 'po1itie.nl' is politie.nl, not politie.be
+    whole = [t for k in keys if (t := _whole_keys(frozen).get(k)) is not None]
+    if whole:
+        return min(whole)
     # same top-level domain first: 'aaaapolitie.nl' imitates politie.nl rather than politie.be
-    targets = sorted(_target_keys(frozenset(curated)), key=lambda tk: tk[0].rsplit(".", 1)[-1] != tld)
-    for target in sorted(curated):  # the whole domain imitated: 'po1itie.nl' is politie.nl, not politie.be
-        if skeleton(target) in keys:
-            return target
+    targets = _targets_for_tld(frozen, domain.rsplit(".", 1)[-1])
     for target, tkeys in targets:  # exact imitation next: it names the target unambiguously
         if any(len(t) >= 5 and t in keys for t in tkeys):
             return target
