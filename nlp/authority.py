@@ -179,6 +179,13 @@ def _targets_for_tld(curated: frozenset[str], tld: str) -> list[tuple[str, set[s
     return sorted(_target_keys(curated), key=lambda tk: tk[0].rsplit(".", 1)[-1] != tld)
 
 
+def prepare_lookalikes(curated: set[str]) -> None:
+    """Build the look-alike tables of ``curated`` now (the skeleton of every domain): at start-up, not in the
+    first mail from a non-authority domain."""
+    _whole_keys(frozenset(curated))
+    _target_keys(frozenset(curated))
+
+
 def lookalike_of(domain: str, curated: set[str]) -> str | None:
     """The curated authority domain that ``domain`` imitates, or None."""
     if not domain or under_any(domain, curated):

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nlp.authority import gov_suffix, is_authority, is_freemail, lookalike_of, tld_swap_of
+from nlp.authority import gov_suffix, is_authority, is_freemail, lookalike_of, prepare_lookalikes, tld_swap_of
 from nlp.authresults import AuthResult, aligned_pass, read_auth
 from nlp.domains import domain_of, registered_domain, sender_address, under_any
 from nlp.gazetteer import fold, gazetteer
@@ -38,6 +38,7 @@ class Component:
     def __init__(self, config: NlpConfig, resources: dict[str, Any]) -> None:
         self.config = config
         self.curated = gazetteer(resources).all_domains()
+        prepare_lookalikes(self.curated)
         self.urgency = _cue_pattern("urgency")
         self.contact = _cue_pattern("contact")
 

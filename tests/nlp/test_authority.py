@@ -55,3 +55,15 @@ def test_edited_authority_domains(domain: str, edit: tuple[str, str], prefix: st
 def test_two_whole_domain_imitations_give_the_first_in_order() -> None:
     curated = {"policeuk.co.uk", "police.uk", "politie.nl"}  # 'police-uk.co.uk' folds to both
     assert lookalike_of("police-uk.co.uk", curated) == _plain_lookalike("police-uk.co.uk", curated) == "police.uk"
+
+
+def test_building_the_sender_component_prepares_the_lookalike_tables() -> None:
+    from nlp.authority import _whole_keys
+    from nlp.components.sender import Component
+    from nlp.types import NlpConfig
+
+    _whole_keys.cache_clear()
+    component = Component(NlpConfig(), {})
+    assert _whole_keys.cache_info().currsize == 1
+    lookalike_of("example.org", component.curated)
+    assert _whole_keys.cache_info().hits >= 1 and _whole_keys.cache_info().currsize == 1
