@@ -65,6 +65,7 @@ class Prepared:
     mail_class: str = "unparsed"
     nlp_input: MessageInput | None = None
     error: str | None = None
+    no_reply_reasons: list[str] | None = None  # the header rules' findings, computed once while classifying
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def prepare(ctx: Reading, arrival: Arrival, raw: bytes) -> Prepared:
     try:
         with ctx.timed("classify"):
             prep.mail_class = classify_step(ctx, parsed, problems)
+            prep.no_reply_reasons = rules.header_no_reply_reasons(parsed, ctx.settings)  # memoized: no second run
         if wants_extraction(parsed, prep.mail_class, problems):
             prep.nlp_input = parsed.to_input()
     except Exception as exc:
