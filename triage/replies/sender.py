@@ -29,6 +29,7 @@ from triage.settings import Settings
 
 log = logging.getLogger(__name__)
 SETTLE_SECONDS = 1.0  # outcomes are recorded together, at most this long after the first of them
+SETTLE_MAX_ROWS = 20  # ... and at most this many: the most acknowledgments a crash can send twice
 
 
 def backoff_seconds(settings: Settings, attempts: int) -> float:
@@ -183,7 +184,8 @@ class OutboxSender(SmtpTransport):
         """Send each row; settle the outcomes together, at the latest ``SETTLE_SECONDS`` after the oldest.
 
         Delivery stays at-least-once: a crash between a server's 250 and the settle resends the
-        rows of that group when their claim expires; the group spans at most a second of sending.
+        rows of that group when their claim expires; a group is at most ``SETTLE_MAX_ROWS`` rows
+        and a second of sending.
         """
         sent = 0
         pending: list[tuple[int, Attempt]] = []
@@ -193,7 +195,7 @@ class OutboxSender(SmtpTransport):
             if not pending:
                 started = time.monotonic()
             pending.append((row.id, self._attempt_safely(row)))
-            if time.monotonic() - started >= SETTLE_SECONDS:
+            if len(pending) >= SETTLE_MAX_ROWS or time.monotonic() - started >= SETTLE_SECONDS:
                 sent += self._settle_safely(pending)
                 pending = []
         return sent + (self._settle_safely(pending) if pending else 0)
