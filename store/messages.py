@@ -182,13 +182,20 @@ def insert_message(session: Session, values: dict[str, Any]) -> None:
     session.execute(insert(TicketMessage.__table__), values)  # type: ignore[attr-defined]
 
 
-def mark_filed(session: Session, row: RawMessage, ticket_id: int, mail_class: str, error: str | None) -> None:
-    """Record that ``row`` is filed on ``ticket_id``: one UPDATE now, the loaded row kept in step."""
+def mark_filed(session: Session, row: RawMessage, ticket_id: int, mail_class: str, error: str | None) -> bool:
+    """Record that ``row`` is filed on ``ticket_id``: one UPDATE, only from the state "archived".
+
+    False when the row was no longer "archived" (another run filed it first): the caller rolls
+    back. The loaded row is kept in step.
+    """
     values = {"ticket_id": ticket_id, "state": "filed", "mail_class": mail_class, "error": error}
-    session.execute(update(RawMessage.__table__).where(RawMessage.__table__.c.id == row.id),  # type: ignore[attr-defined]
-                    values)
+    table = RawMessage.__table__  # type: ignore[attr-defined]
+    done = session.execute(update(table).where(table.c.id == row.id, table.c.state == "archived"), values)
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     for name, value in values.items():
         set_committed_value(row, name, value)
+    return True
 
 
 def messages_of_ticket(session: Session, ticket_id: int) -> Sequence[TicketMessage]:

@@ -39,11 +39,19 @@ def received_at(row: RawMessage, parsed: ParsedMail) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+class AlreadyFiled(Exception):
+    """The raw message was filed by an earlier run (which died before marking it): roll this filing back."""
+
+
 def file_step(
     session: Session, ctx: PipelineContext, row: RawMessage, raw: bytes, parsed: ParsedMail, mail_class: str,
-    result: Extraction | None, problems: list[str],
+    result: Extraction | None, problems: list[str], no_reply_reasons: list[str] | None = None,
 ) -> Outcome:
-    """Thread or create the ticket, attach the message, decide the acknowledgment."""
+    """Thread or create the ticket, attach the message, decide the acknowledgment.
+
+    ``row`` may come from another session: it is only read, and marked filed by one UPDATE that
+    also checks it is still "archived" (``AlreadyFiled`` otherwise).
+    """
     ticket, how = find_thread(session, ctx.settings, parsed, raw, mail_class)
     new_ticket = ticket is None
     if ticket is None:  # filled in memory, then inserted with one statement (no UPDATE after)
@@ -73,7 +81,8 @@ def file_step(
         store_fields(session, ticket.id, result, fill_only=not new_ticket, new_ticket=new_ticket)
     session.add(ticket)
     insert_message(session, inbound_message(ticket, row, parsed, mail_class, result, "; ".join(errors) or None))
-    mark_filed(session, row, ticket.id, mail_class, "; ".join(errors) or None)
+    if not mark_filed(session, row, ticket.id, mail_class, "; ".join(errors) or None):
+        raise AlreadyFiled(row.sha256)
     audit.record(session, "ticket_created" if new_ticket else "message_threaded", ticket_id=ticket.id,
                  detail={"message_id": parsed.message_id, "mail_class": mail_class, "how": how,
                          "raw_sha256": row.sha256})
@@ -82,6 +91,7 @@ def file_step(
         session, ctx.settings, parsed, ticket, new_ticket=new_ticket, mail_class=mail_class,
         sender_verified=result.sender_verified if result is not None else None,
         language=(result.language if result is not None else None) or ticket.language,
+        no_reply_reasons=no_reply_reasons,
     )
     return Outcome(ticket.reference, new_ticket, mail_class, decision, ticket.request_type)
 

@@ -18,7 +18,7 @@ from triage.mailbox.base import Fetched
 from triage.parse import ParsedMail
 from triage.pipeline.archive import archive_fetched
 from triage.pipeline.context import PipelineContext
-from triage.pipeline.filing import Outcome, fallback_step, file_step
+from triage.pipeline.filing import AlreadyFiled, Outcome, fallback_step, file_step
 from triage.pipeline.page import page_if_needed
 from triage.pipeline.reading import (
     Arrival,
@@ -47,12 +47,10 @@ def finish(ctx: PipelineContext, row: RawMessage, raw: bytes, prep: Prepared, re
         if prep.error is not None:
             raise _StepFailed(prep.error)
         with ctx.timed("file"), session_scope(ctx.engine) as session:
-            fresh = session.get(RawMessage, row.id)
-            assert fresh is not None
-            if fresh.state != "archived":  # filed by an earlier run that died before marking
-                ticket = session.get(Ticket, fresh.ticket_id) if fresh.ticket_id else None
-                return Outcome(ticket.reference if ticket else "?", False, fresh.mail_class or "", "already filed")
-            outcome = file_step(session, ctx, fresh, raw, parsed, prep.mail_class, result, prep.problems)
+            outcome = file_step(session, ctx, row, raw, parsed, prep.mail_class, result, prep.problems,
+                                prep.no_reply_reasons)
+    except AlreadyFiled:  # filed by an earlier run that died before marking: this filing was rolled back
+        return already_filed(ctx, row)
     except Exception as exc:
         if not isinstance(exc, _StepFailed):
             log.exception("processing message %s failed; filing it for manual review", row.sha256[:12])
@@ -69,6 +67,14 @@ def finish(ctx: PipelineContext, row: RawMessage, raw: bytes, prep: Prepared, re
         extra={"message_id": parsed.message_id, "ticket": outcome.reference, "event": "decision"},
     )
     return outcome
+
+
+def already_filed(ctx: PipelineContext, row: RawMessage) -> Outcome:
+    with session_scope(ctx.engine) as session:
+        fresh = session.get(RawMessage, row.id)
+        ticket = session.get(Ticket, fresh.ticket_id) if fresh is not None and fresh.ticket_id else None
+        mail_class = fresh.mail_class or "" if fresh is not None else ""
+    return Outcome(ticket.reference if ticket else "?", False, mail_class, "already filed")
 
 
 class _StepFailed(Exception):

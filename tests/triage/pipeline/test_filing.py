@@ -112,3 +112,27 @@ def test_reprocess_recomputes_due_at(settings: Settings, engine: Engine) -> None
         again = session.get(Ticket, ticket.id)
     assert again is not None and again.due_at is not None
     assert again.due_at.replace(tzinfo=UTC) == RECEIVED + timedelta(hours=1)
+
+
+def test_a_message_filed_meanwhile_by_another_run_is_rolled_back_not_filed_twice(
+    settings: Settings, engine: Engine
+) -> None:
+    from triage.pipeline.archive import archive_fetched
+    from triage.pipeline.process import finish
+    from triage.pipeline.reading import Arrival, prepare
+
+    s = _settings(settings)
+    first = _file(s, engine, mail(subject="Filed by the first run", msgid="<race-1@police.example>"))
+    ctx = PipelineContext.build(s, engine)
+    row = archive_fetched(ctx, Fetched(raw=mail(subject="Racing", msgid="<race-2@police.example>"),
+                                       folder="INBOX", uid=2, uidvalidity=7, internaldate=RECEIVED))
+    prep = prepare(ctx, Arrival.of(row), ctx.archive.get(row.sha256))
+    with session_scope(engine) as session:  # another run files it first (onto the first ticket, for the test)
+        fresh = session.get(RawMessage, row.id)
+        assert fresh is not None
+        fresh.state, fresh.ticket_id, fresh.mail_class = "filed", first.id, "human"
+    outcome = finish(ctx, row, ctx.archive.get(row.sha256), prep, None)
+    assert (outcome.decision, outcome.reference, outcome.new_ticket) == ("already filed", first.reference, False)
+    with Session(engine) as session:
+        assert len(session.exec(select(Ticket)).all()) == 1
+        assert len(session.exec(select(Outbox)).all()) == 1  # the first ticket's ack only
