@@ -8,7 +8,7 @@ APT_PACKAGES := dovecot-imapd chromium
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 120
 
-.PHONY: install system-deps axe demo test lint typecheck unit fuzz bench container-check clean
+.PHONY: install system-deps axe demo test lint typecheck unit fuzz bench profile container-check clean
 
 install: $(STAMP)
 
@@ -63,6 +63,10 @@ fuzz: install
 
 bench: install system-deps
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Where the daemon's time goes (pyinstrument call tree in bench/results/profile_daemon.txt).
+profile: install system-deps
+	$(BIN)/python -m bench.profile
 
 # Builds the Dockerfile with buildah on a debootstrapped bookworm and runs the image (minutes; not in `make test`).
 container-check: install system-deps
