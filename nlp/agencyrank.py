@@ -17,6 +17,7 @@ from pathlib import Path
 from nlp.gazetteer import Agency, Mention, fold
 
 CONTEXT_FILE = Path(__file__).with_name("data") / "agency_context.json"
+RANKS_FILE = Path(__file__).with_name("data") / "rank_titles.json"
 SOURCE_WEIGHT = {
     "signature": 3.0,
     "header": 3.0,
@@ -78,6 +79,27 @@ def load_cues() -> Cues:
         _alternation(d["le_keywords"]),
         _alternation(d["le_keywords"], bounded=False),
     )
+
+
+@lru_cache(maxsize=1)
+def rank_prefix() -> re.Pattern[str]:
+    """A line's leading run of rank/title words ('Detective Sergeant', 'Inspector of Police')."""
+    d = json.loads(RANKS_FILE.read_text(encoding="utf-8"))
+    ranks = [w for words in d["ranks"].values() for w in words]
+    rank = _alternation(ranks).pattern
+    more = _alternation(ranks + d["joiners"] + d["forces"]).pattern
+    return re.compile(rf"{rank}(?:[\s,.]+{more})*")
+
+
+def is_rank_line(line: str) -> bool:
+    """True when a line is a person's rank or title: it starts with one and names no unit after it.
+
+    A force word alone ('of Police', 'der Polizei') names no unit; 'Inspector, Springfield Police
+    Department' does (the words after the rank hold an authority keyword).
+    """
+    folded = fold(line).strip(" -|,.")
+    m = rank_prefix().match(folded)
+    return m is not None and not load_cues().le_keywords.search(folded[m.end() :])
 
 
 def mention_weight(source: str, text: str, m: Mention) -> tuple[float, str]:

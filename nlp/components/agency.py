@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from nlp.agencyrank import THRESHOLD, Candidate, load_cues, mention_weight, rank
+from nlp.agencyrank import THRESHOLD, Candidate, is_rank_line, load_cues, mention_weight, rank
 from nlp.authority import is_authority
 from nlp.domains import domain_of, sender_address, under
 from nlp.gazetteer import Agency, fold, gazetteer
@@ -64,7 +64,7 @@ def relayed_original(doc: Doc, sender_domain: str, curated: set[str]) -> tuple[s
 
 
 def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) -> tuple[str, int, int] | None:
-    """An authority named in the signature that the gazetteer does not know."""
+    """An authority named in the signature that the gazetteer does not know (a rank line is no authority)."""
     sig = doc.texts.get("signature", "")
     if not sig:
         return None
@@ -75,7 +75,12 @@ def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) ->
     model = models.get(doc.result.language or "en") or models.get("en")
     if model is not None:
         for ent in model(sig[:2000]).ents:
-            if ent.label_ == "ORG" and keywords.search(fold(ent.text)) and len(ent.text.split()) <= MAX_UNIT_WORDS:
+            if (
+                ent.label_ == "ORG"
+                and keywords.search(fold(ent.text))
+                and len(ent.text.split()) <= MAX_UNIT_WORDS
+                and not is_rank_line(ent.text)
+            ):
                 return ent.text.strip(), ent.start_char, ent.end_char
     offset = 0
     for line in sig.split("\n"):
@@ -85,6 +90,7 @@ def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) ->
             and 2 <= len(clean.split()) <= MAX_UNIT_WORDS
             and not re.search(r"@|\d{3}|https?:", clean)
             and clean[:1].isupper()
+            and not is_rank_line(clean)  # 'Inspector of Police' is the signer's rank, not the unit
         ):
             start = offset + line.find(clean)
             return clean, start, start + len(clean)

@@ -1,0 +1,37 @@
+"""Rank/title lines (``data/rank_titles.json``): a signer's rank is not the requesting agency."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nlp.agencyrank import is_rank_line
+from nlp.extractor import Extractor
+from nlp.types import MessageInput
+from tests.nlp.helpers import part1_extractor
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
+
+
+def cases(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def ex() -> Extractor:
+    return part1_extractor()
+
+
+@pytest.mark.parametrize("case", cases("rank_lines.jsonl"), ids=lambda c: c["line"])
+def test_rank_line(case: dict[str, Any]) -> None:
+    assert is_rank_line(case["line"]) is case["rank"]
+
+
+@pytest.mark.parametrize("case", cases("signature_units.jsonl"), ids=lambda c: c["signature"].split("\n")[1])
+def test_signature_unit_skips_the_rank_line(ex: Extractor, case: dict[str, Any]) -> None:
+    body = "Please send the subscriber data of the account.\n\nRegards,\n\n" + case["signature"]
+    r = ex.extract(MessageInput(subject="Request", from_address="x@example.org", text=body))
+    assert r.agency == case["agency"]
