@@ -7,6 +7,8 @@ generic phrase ("request for information"), even in the subject, does not outvot
 Emergency wording (``emergency.jsonl``) counts only in the sender's own text, not when negated and not
 when it names a past event ("overdose death investigation"); an emergency guessed by an unsure
 classifier alone, or by "urgent request" wording alone, with no danger stated, is not declared.
+A content-removal order describes the content to remove ("a call to kill the mayor"): only signals about
+the order itself (``removal_emergency.jsonl``: hour-scale removal clocks, a life at risk) make it an emergency.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections import defaultdict
 from typing import Any
 
 from nlp.registry import Doc, register
-from nlp.spans import DATA, Hit, compile_rows, find_all, iter_sources, load_json, load_jsonl
+from nlp.spans import DATA, Hit, Row, compile_rows, find_all, iter_sources, load_json, load_jsonl
 from nlp.textcat import LABELS, TextClassifier
 from nlp.types import Evidence, NlpConfig
 
@@ -43,6 +45,7 @@ class Component:
         folder = DATA / "request_types"
         self.rules = compile_rows(load_jsonl(folder / "rules.jsonl"))
         self.emergency = compile_rows(load_jsonl(folder / "emergency.jsonl"))
+        self.removal_emergency = compile_rows(load_jsonl(folder / "removal_emergency.jsonl"))
         neg = load_json(folder / "negations.json")
         self.negation = re.compile(r"\b(?:" + "|".join(neg["negations"]) + r")\b", re.IGNORECASE)
         self.window = int(neg["window_chars"])
@@ -56,7 +59,7 @@ class Component:
     def __call__(self, doc: Doc) -> None:
         rule_hits = self._rule_hits(doc)
         model = self.classifier.scores(doc.main_text() or doc.msg.subject)
-        emergency_hits = self._emergency_hits(doc)
+        emergency_hits = self._emergency_hits(doc, self.emergency)
         scores = self._combine(doc, rule_hits, model, emergency_hits)
         danger_stated = _weight(emergency_hits) >= EMERGENCY_MIN
         doc.cache["request_type_scores"] = {  # finalize may overrule not_law_enforcement with the runner-up,
@@ -75,6 +78,8 @@ class Component:
         result.confidence["request_type"] = round(max(scores[best], 0.0) / total, 3)
         for hit in rule_hits.get(best, [])[:3]:
             result.add_evidence("request_type", _evidence(hit, "request_type_rule"))
+        if best == "content_removal":  # the content's own violent words are not a danger the order is about
+            emergency_hits = self._emergency_hits(doc, self.removal_emergency)
         weight = _weight(emergency_hits)
         danger = weight >= EMERGENCY_MIN and best not in NOT_EMERGENCY_TYPES
         result.emergency = best == "emergency_disclosure" or danger
@@ -108,12 +113,12 @@ class Component:
                 out[hit.row["type"]].append(hit)
         return out
 
-    def _emergency_hits(self, doc: Doc) -> list[Hit]:
+    def _emergency_hits(self, doc: Doc, patterns: list[Row]) -> list[Hit]:
         hits: list[Hit] = []
         for source, text in iter_sources(doc, ("subject", "body")):
             if source == "subject" and self._is_reply(doc):
                 continue
-            for hit in find_all(self.emergency, source, text):
+            for hit in find_all(patterns, source, text):
                 if self._negated(text, hit.start):
                     log.debug("emergency cue %r negated", hit.text)
                     continue

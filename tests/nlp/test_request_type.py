@@ -100,3 +100,14 @@ def test_one_phrase_does_not_outvote_a_confident_classifier(component: Component
     hit = Hit("subject", 0, 23, "Request for information", {"type": "data_disclosure", "weight": weight})
     scores = component._combine(doc, {"data_disclosure": [hit]}, {"not_law_enforcement": 0.9}, [])
     assert max(scores, key=lambda k: scores[k]) == expected
+
+
+REMOVAL = [json.loads(line) for line in (FIXTURES / "removal_emergency_cases.jsonl").read_text().splitlines() if line]
+
+
+@pytest.mark.parametrize("case", REMOVAL, ids=[c["id"] for c in REMOVAL])
+def test_removal_emergency_only_from_the_order_not_the_content(component: Component, case: dict[str, Any]) -> None:
+    """A removal order's content may call to kill; only its clock or a life at risk makes it urgent."""
+    doc = make_doc(case)
+    component(doc)
+    assert (doc.result.request_type, doc.result.emergency) == (case["type"], case["emergency"])
