@@ -1,5 +1,6 @@
 """Countries and regions named in text: pycountry names, native names (``data/places.json``),
-US "City, ST 12345" address lines, and phone numbers with a country code (phonenumbers)."""
+US, Canadian and Australian subdivisions named in full (``data/region_names.json``), US "City, ST
+12345" address lines, and phone numbers with a country code (phonenumbers)."""
 
 from __future__ import annotations
 
@@ -48,11 +49,33 @@ def _us_states() -> frozenset[str]:
     return frozenset(s.code.split("-")[1] for s in pycountry.subdivisions.get(country_code="US"))
 
 
+@lru_cache(maxsize=1)
+def _subdivisions() -> dict[str, str]:
+    """Folded full name -> ISO 3166-2 code of the subdivisions that tell the region, not only the country."""
+    import pycountry
+
+    conf = json.loads((DATA / "region_names.json").read_text(encoding="utf-8"))
+    skip = set(conf["city_names"])
+    return {
+        fold(s.name): s.code
+        for cc in conf["countries"]
+        for s in pycountry.subdivisions.get(country_code=cc)
+        if fold(s.name) not in skip
+    }
+
+
 def places_in(text: str) -> list[Place]:
-    """Country names and US addresses in ``text``, in order of appearance."""
+    """Country names, full state/province names and US addresses in ``text``, in order of appearance."""
     pattern, names = _country_names()
+    subdivisions = _subdivisions()
     folded = fold(text)
-    out = [Place(names[m.group(0)], None, m.start(), m.end(), "country_name") for m in pattern.finditer(folded)]
+    out = []
+    for m in pattern.finditer(folded):
+        country, region = names[m.group(0)], subdivisions.get(m.group(0))
+        if region and region.startswith(country + "-"):
+            out.append(Place(country, region, m.start(), m.end(), "region_name"))
+        else:
+            out.append(Place(country, None, m.start(), m.end(), "country_name"))
     for m in US_ADDRESS.finditer(text):
         if m.group(1) in _us_states():
             out.append(Place("US", f"US-{m.group(1)}", m.start(1), m.end(1), "us_address"))
