@@ -9,7 +9,10 @@ An agency guessed from a signature line the gazetteer does not know is dropped a
 Conversely, a verified mail from a known agency is not "not law enforcement" on the
 classifier's word alone (no private-person or vendor wording matched): the classifier knows
 few languages, and a Norwegian or Ukrainian police request must not fall out of the queue.
-It becomes the best other class the request reader scored, or an inquiry.
+It becomes the best other class the request reader scored, or an inquiry. The same holds for an
+unverified mail whose writer presents themself as a known agency ("This is the Metropolitan
+Police", a signature, the sender name): SCHEMA.md labels a mail posing as an authority by what it
+claims, with ``sender_verified`` false (a free-mail or lookalike sender), never null.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from nlp.types import NlpConfig
 
 log = logging.getLogger(__name__)
 NOT_LE = "not_law_enforcement"
+# how an agency is claimed as the writer's own (not 'letterhead': a mention early in a private person's story)
+CLAIM_RULES = {"first_person", "signature", "header", "sign_off", "domain_agrees", "domain_map"}
 
 
 @register("finalize")
@@ -33,7 +38,7 @@ class Component:
         r = doc.result
         if r.request_type != NOT_LE:
             return
-        if self._authority_request(doc):
+        if self._authority_request(doc) or self._claimed_authority(doc):
             self._reclassify(doc)
             return
         if doc.cache.get("sender_official"):
@@ -54,10 +59,24 @@ class Component:
         return doc.result.sender_verified is True and doc.cache.get("agency_entry") is not None and not by_rule
 
     @staticmethod
+    def _claimed_authority(doc: Doc) -> bool:
+        """The writer presents themself as a gazetteer agency, and no rule (only the classifier) said otherwise.
+
+        A mention in a private person's story ("I reported it to the police") or a third-party
+        reference carries none of the claim rules, so it stays not_law_enforcement.
+        """
+        r = doc.result
+        if doc.cache.get("agency_entry") is None or r.sender_verified is not False:
+            return False
+        if any(e.rule == "request_type_rule" for e in r.evidence.get("request_type", [])):
+            return False
+        return any(e.rule in CLAIM_RULES for e in r.evidence.get("agency", []))
+
+    @staticmethod
     def _reclassify(doc: Doc) -> None:
         scores: dict[str, float] = doc.cache.get("request_type_scores") or {}
         others = {k: v for k, v in scores.items() if k != NOT_LE}
         best = max(others, key=lambda k: others[k]) if others else "inquiry"
-        log.info("verified %r mail read as not_law_enforcement by the classifier alone: %s", doc.result.agency, best)
+        log.info("%r mail read as not_law_enforcement by the classifier alone: %s", doc.result.agency, best)
         doc.result.request_type = best
         doc.result.confidence["request_type"] = min(doc.result.confidence.get("request_type", 0.5), 0.4)
