@@ -18,6 +18,7 @@ from nlp.gazetteer import Agency, Mention, fold
 
 CONTEXT_FILE = Path(__file__).with_name("data") / "agency_context.json"
 RANKS_FILE = Path(__file__).with_name("data") / "rank_titles.json"
+OFFICES_FILE = Path(__file__).with_name("data") / "office_types.json"
 SOURCE_WEIGHT = {
     "signature": 3.0,
     "header": 3.0,
@@ -100,6 +101,25 @@ def is_rank_line(line: str) -> bool:
     folded = fold(line).strip(" -|,.")
     m = rank_prefix().match(folded)
     return m is not None and not load_cues().le_keywords.search(folded[m.end() :])
+
+
+@lru_cache(maxsize=1)
+def _offices() -> tuple[frozenset[str], re.Pattern[str]]:
+    d = json.loads(OFFICES_FILE.read_text(encoding="utf-8"))
+    joiners = "|".join(re.escape(w) for w in sorted(d["place_joiners"], key=len, reverse=True))
+    return frozenset(d["office_types"]), re.compile(rf"[ \t]+(?:{joiners})[ \t]+([^\W\d_][\w-]*)")
+
+
+def local_office_end(text: str, m: Mention) -> int | None:
+    """End of 'Prokuratura Rejonowa w Gdańsku' when a generic office type is followed by a place.
+
+    The gazetteer files the type under its national body; the place names the local office that writes.
+    """
+    types, tail = _offices()
+    if fold(m.text) not in types:
+        return None
+    t = tail.match(text, m.end)
+    return t.end() if t is not None and t.group(1)[0].isupper() else None
 
 
 def mention_weight(source: str, text: str, m: Mention) -> tuple[float, str]:

@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from nlp.agencyrank import THRESHOLD, Candidate, is_rank_line, load_cues, mention_weight, rank
+from nlp.agencyrank import THRESHOLD, Candidate, is_rank_line, load_cues, local_office_end, mention_weight, rank
 from nlp.authority import is_authority
 from nlp.domains import domain_of, sender_address, under
 from nlp.gazetteer import Agency, fold, gazetteer
@@ -75,13 +75,15 @@ def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) ->
     model = models.get(doc.result.language or "en") or models.get("en")
     if model is not None:
         for ent in model(sig[:2000]).ents:
+            name = ent.text.strip().split("\n")[0].strip()  # an entity run across signature lines: its first line
             if (
                 ent.label_ == "ORG"
-                and keywords.search(fold(ent.text))
-                and len(ent.text.split()) <= MAX_UNIT_WORDS
-                and not is_rank_line(ent.text)
+                and keywords.search(fold(name))
+                and len(name.split()) <= MAX_UNIT_WORDS
+                and not is_rank_line(name)
             ):
-                return ent.text.strip(), ent.start_char, ent.end_char
+                start = sig.index(name, ent.start_char)
+                return name, start, start + len(name)
     offset = 0
     for line in sig.split("\n"):
         clean = line.strip(" -|,")
@@ -95,6 +97,17 @@ def unit_from_signature(doc: Doc, resources: dict[str, Any], use_spacy: bool) ->
             start = offset + line.find(clean)
             return clean, start, start + len(clean)
         offset += len(line) + 1
+    return None
+
+
+def local_office(doc: Doc, best: Candidate) -> str | None:
+    """The longer mention of a generic office type followed by its place, from the strongest mention on."""
+    ranked = sorted(zip(best.weights, best.evidence, strict=True), key=lambda we: -we[0])
+    for _, (source, m, _rule) in ranked:
+        text = doc.msg.from_name if source == "header" else doc.texts.get(source, "")
+        end = local_office_end(text, m)
+        if end is not None:
+            return text[m.start : end]
     return None
 
 
@@ -156,7 +169,7 @@ class Component:
         return True
 
     def _choose(self, doc: Doc, best: Candidate, rest: list[Candidate]) -> None:
-        doc.result.agency = best.agency.name
+        doc.result.agency = local_office(doc, best) or best.agency.name
         doc.cache["agency_entry"] = best.agency
         margin = best.score - (rest[0].score if rest else 0.0)
         doc.result.confidence["agency"] = round(min(1.0, best.score / 6.0) * (0.7 if margin < 0.5 else 1.0), 2)

@@ -35,3 +35,21 @@ def test_signature_unit_skips_the_rank_line(ex: Extractor, case: dict[str, Any])
     body = "Please send the subscriber data of the account.\n\nRegards,\n\n" + case["signature"]
     r = ex.extract(MessageInput(subject="Request", from_address="x@example.org", text=body))
     assert r.agency == case["agency"]
+
+
+def test_entity_across_signature_lines_keeps_its_first_line() -> None:
+    """spaCy may run an ORG entity over the unit lines below the agency: the agency is one line."""
+    from nlp.models import ner_models
+
+    if not ner_models({}, True):
+        pytest.skip("no spaCy pipeline installed")
+    sig = "Sgt. Kevin Example\nArlington County Police Department\nCriminal Intelligence Division\nCase 26-0001234\n"
+    body = "We request the subscriber records of the account @x.\n\n" + sig
+    r = part1_extractor(use_spacy=True).extract(MessageInput(subject="Request", from_address="p@x.org", text=body))
+    assert r.agency == "Arlington County Police Department"
+
+
+@pytest.mark.parametrize("case", cases("local_office_cases.jsonl"), ids=lambda c: c["agency"])
+def test_office_type_followed_by_a_place_is_the_local_office(ex: Extractor, case: dict[str, Any]) -> None:
+    r = ex.extract(MessageInput(subject="Wniosek", from_address="x@example.org", text=case["body"]))
+    assert (r.agency, r.country) == (case["agency"], "PL")
