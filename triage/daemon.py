@@ -88,6 +88,7 @@ class Daemon:
         self.processed = 0
         self._last_uid = 0
         self._next_purge = 0.0
+        self._warmed = False
 
     # --- signals
     def install_signal_handlers(self) -> None:
@@ -100,7 +101,14 @@ class Daemon:
 
     # --- steps
     def warm_up(self) -> None:
-        """Load the extractor before the first mail: at once in-process, in the background with workers."""
+        """Load the extractor before the first mail: at once in-process, in the background with workers.
+
+        Once per daemon: ``run`` calls it, and a caller may call it earlier to overlap model loading
+        with its own start-up work.
+        """
+        if self._warmed:
+            return
+        self._warmed = True
         try:
             self.extraction.start()
         except Exception:  # a broken model is found again (and filed for review) on the first message

@@ -36,12 +36,10 @@ def run_daemon(settings: Settings, once: bool, boxes: list[Mailbox] | None = Non
     from triage.daemon import Daemon
     from triage.mailbox import make_source
 
-    prepare_database(settings)
-    engine = make_engine(settings.database_url)
-    metrics, exporter = None, None
+    engine = make_engine(settings.database_url)  # no connection yet
+    metrics, exporter, daemon = None, None, None
     if settings.metrics_port:
         metrics = Metrics(engine)
-        exporter = serve_metrics(metrics, settings.metrics_port)
     try:
         if box is None or boxes is None:
             daemon = Daemon(settings, engine, metrics=metrics)
@@ -51,8 +49,15 @@ def run_daemon(settings: Settings, once: bool, boxes: list[Mailbox] | None = Non
             daemon = Daemon(settings, engine, source=source, sender=mailbox_sender(boxes, box, engine),
                             metrics=metrics)
         daemon.install_signal_handlers()
+        if settings.extract_workers > 0:
+            daemon.warm_up()  # the worker loads its models while the migrations run
+        prepare_database(settings)
+        if metrics is not None:
+            exporter = serve_metrics(metrics, settings.metrics_port)
         return daemon.run(once=once)
     finally:
+        if daemon is not None:
+            daemon.extraction.close()  # when start-up failed after the worker was started
         if exporter is not None:
             exporter.close()
         engine.dispose()
