@@ -30,19 +30,11 @@ from sqlalchemy import event
 from bench.corpus import generate
 from store.db import make_engine
 from store.migrate import upgrade
+from tests.triage.daemon_helpers import maildir_with
 from triage.daemon import Daemon
 from triage.mailbox.maildir import MaildirSource
 from triage.metrics import Metrics
 from triage.settings import load_settings
-
-
-def _maildir(root: Path, raws: list[bytes]) -> Path:
-    box = root / "box"
-    for sub in ("new", "cur", "tmp"):
-        (box / sub).mkdir(parents=True)
-    for i, raw in enumerate(raws):
-        (box / "new" / f"{i:06d}.eml").write_bytes(raw)
-    return box
 
 
 def measure(n: int, use_spacy: bool = False) -> dict[str, Any]:
@@ -56,7 +48,7 @@ def measure(n: int, use_spacy: bool = False) -> dict[str, Any]:
         upgrade(url)
         engine = make_engine(url)
         metrics = Metrics()
-        daemon = Daemon(settings, engine, source=MaildirSource(_maildir(root, generate(n)), name="bench"),
+        daemon = Daemon(settings, engine, source=MaildirSource(maildir_with(root, generate(n), "box"), name="bench"),
                         metrics=metrics)
         daemon.warm_up()
         kinds: Counter[str] = Counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import Message
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -90,3 +91,13 @@ def inbound(engine: Engine) -> list[TicketMessage]:
 def raws(engine: Engine) -> list[RawMessage]:
     with Session(engine) as s:
         return list(s.exec(select(RawMessage).order_by(col(RawMessage.id))).all())
+
+
+def maildir_with(root: Path, raws: list[bytes], name: str = "Maildir") -> Path:
+    """A Maildir under ``root`` holding ``raws`` as new mail, in order."""
+    box = root / name
+    for sub in ("new", "cur", "tmp"):
+        (box / sub).mkdir(parents=True)
+    for i, raw in enumerate(raws):
+        (box / "new" / f"{i:06d}.eml").write_bytes(raw)
+    return box

@@ -4,7 +4,7 @@ record the audit event, decide the acknowledgment. A failed step falls back to a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -17,6 +17,7 @@ from triage.parse import ParsedMail
 from triage.pipeline.ack import acknowledge
 from triage.pipeline.context import PipelineContext
 from triage.pipeline.file import apply_values, flag_blocked_sender, flag_for_review, inbound_message, store_fields
+from triage.pipeline.reading import Arrival
 from triage.pipeline.thread import find_thread
 
 REOPEN_STATUSES = ("waiting_on_authority", "responded", "closed")
@@ -34,9 +35,8 @@ class Outcome:
 
 
 def received_at(row: RawMessage, parsed: ParsedMail) -> datetime:
-    """INTERNALDATE is the authoritative time of receipt; SQLite hands it back naive (stored as UTC)."""
-    when = row.internaldate or row.received_header_at or parsed.received_at or utcnow()
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    """The ticket's time of receipt: the same rule the reading step uses (``Arrival.time_for``)."""
+    return Arrival.of(row).time_for(parsed)
 
 
 class AlreadyFiled(Exception):

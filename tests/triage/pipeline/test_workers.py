@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from store.db import session_scope
 from store.models import Ticket, utcnow
-from tests.triage.daemon_helpers import mail
+from tests.triage.daemon_helpers import mail, maildir_with
 from triage.daemon import Daemon
 from triage.extraction import build_extractor
 from triage.mime_limits import ParseLimits
@@ -81,21 +81,12 @@ def test_a_dying_worker_is_replaced_and_only_its_message_goes_unread(settings: S
     assert all(p.error is None for i, (p, _) in enumerate(results) if i != 1)
 
 
-def _maildir(root: Path, raws: list[bytes]) -> Path:
-    box = root / "Maildir"
-    for sub in ("new", "cur", "tmp"):
-        (box / sub).mkdir(parents=True)
-    for i, raw in enumerate(raws):
-        (box / "new" / f"{i:04d}.eml").write_bytes(raw)
-    return box
-
-
 def test_daemon_files_a_backlog_through_the_worker_without_loading_models_itself(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     subjects = [f"Preservation request {i} - ref 2026/{700 + i}" for i in range(7)]
     body = "Pursuant to 18 U.S.C. 2703(f) please preserve the account @target_user for 90 days.\n"
-    box = _maildir(tmp_path, [mail(subject=s, msgid=f"<w{i}@police.example>", body=body)
+    box = maildir_with(tmp_path, [mail(subject=s, msgid=f"<w{i}@police.example>", body=body)
                               for i, s in enumerate(subjects)])
     s = _settings(settings).model_copy(update={"source": f"maildir:{box}", "batch_size": 3})
     daemon = Daemon(s, engine)
