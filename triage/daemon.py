@@ -36,7 +36,7 @@ from triage.metrics import Metrics
 from triage.pipeline import Outcome, PipelineContext
 from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
-from triage.pipeline.process import finish
+from triage.pipeline.process import Filing, finish, finish_many
 from triage.pipeline.reading import Arrival
 from triage.pipeline.workers import Ready, make_extracting
 from triage.replies.sender import OutboxSender
@@ -157,26 +157,31 @@ class Daemon:
         return staged
 
     def complete(self, staged: StagedBatch) -> None:
-        """File each staged message in order, then mark the filed ones processed and checkpoint once.
+        """File the staged messages (one transaction), then mark them processed and checkpoint once.
 
-        A stop request or a lost leadership ends the batch early; what was filed is still marked.
-        Any other failure leaves the batch's messages on the server: they are fetched again, and
-        their SHA-256 rows say how far each got.
+        The reading of each message is awaited in order; a stop request while waiting ends the
+        batch early: what was read is still filed and marked, the rest stays on the server. A lost
+        leadership files nothing more. Any other failure leaves the batch's messages on the server:
+        they are fetched again, and their SHA-256 rows say how far each got.
         """
         handled: list[tuple[Fetched, RawMessage]] = []
+        to_file: list[Filing] = []
         try:
             for n, entry in enumerate(staged.entries):
                 if self.stop.is_set():
                     self.abandon(StagedBatch(staged.entries[n:]))
                     break
-                if handled and not self.leader.check():
-                    raise LeadershipLost(self.source.name)
                 if entry.future is not None:
                     with self.ctx.timed("read_wait"):  # the time filing waited for the worker
                         prep, result = self.extraction.result(entry.future, entry.item.raw, Arrival.of(entry.row))
-                    self._count(finish(self.ctx, entry.row, entry.item.raw, prep, result))
-                    self.processed += 1
+                    to_file.append((entry.row, entry.item.raw, prep, result))
                 handled.append((entry.item, entry.row))
+            if to_file and not self.leader.check():
+                handled = [(item, row) for item, row in handled if row.state != "archived"]
+                raise LeadershipLost(self.source.name)
+            for outcome in finish_many(self.ctx, to_file):
+                self._count(outcome)
+                self.processed += 1
         except LeadershipLost:
             self._settle(handled)
             raise

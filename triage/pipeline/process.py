@@ -1,7 +1,8 @@
 """The steps in order for one archived message: parse, classify, thread, extract, file, ack.
 
-Everything after the archive runs in ONE transaction, so a crash leaves either nothing (the
-message is refiled on restart) or the complete result. Bad input never raises out of here:
+Everything after the archive runs in ONE transaction (per message, or per batch of messages
+read together), so a crash leaves either nothing (the message is refiled on restart) or the
+complete result. Bad input never raises out of here:
 a message that cannot be parsed, is too large, or breaks a step still becomes a ticket
 flagged for manual review, with the error stated.
 """
@@ -9,6 +10,9 @@ flagged for manual review, with the error stated.
 from __future__ import annotations
 
 import logging
+
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session
 
 from nlp.types import Extraction
 from store.db import session_scope
@@ -28,6 +32,7 @@ from triage.pipeline.reading import (
 )
 
 log = logging.getLogger(__name__)
+Filing = tuple[RawMessage, bytes, Prepared, Extraction | None]  # an archived message, read, to be filed
 
 
 def extract_step(ctx: PipelineContext, parsed: ParsedMail, mail_class: str, problems: list[str]) -> Extraction | None:
@@ -47,8 +52,7 @@ def finish(ctx: PipelineContext, row: RawMessage, raw: bytes, prep: Prepared, re
         if prep.error is not None:
             raise _StepFailed(prep.error)
         with ctx.timed("file"), session_scope(ctx.engine) as session:
-            outcome = file_step(session, ctx, row, raw, parsed, prep.mail_class, result, prep.problems,
-                                prep.no_reply_reasons)
+            outcome = _file(session, ctx, row, raw, prep, result)
     except AlreadyFiled:  # filed by an earlier run that died before marking: this filing was rolled back
         return already_filed(ctx, row)
     except Exception as exc:
@@ -59,6 +63,45 @@ def finish(ctx: PipelineContext, row: RawMessage, raw: bytes, prep: Prepared, re
             fresh = session.get(RawMessage, row.id)
             assert fresh is not None
             outcome = fallback_step(session, ctx, fresh, parsed, error)
+    return _announce(ctx, parsed, outcome)
+
+
+def finish_many(ctx: PipelineContext, items: list[Filing]) -> list[Outcome]:
+    """File several prepared messages in ONE transaction (one commit, one audit-chain lock).
+
+    All or nothing: when any message fails (a step error, a message filed meanwhile by another
+    run, a database error), the transaction is rolled back and every message is filed again in
+    a transaction of its own by ``finish``, which sets the failing one aside for review.
+    """
+    if len(items) < 2 or any(prep.error is not None for _, _, prep, _ in items):
+        return [finish(ctx, *item) for item in items]
+    before = [_filing_state(row) for row, _, _, _ in items]
+    try:
+        with ctx.timed_batch("file", len(items)), session_scope(ctx.engine) as session:
+            outcomes = [_file(session, ctx, row, raw, prep, result) for row, raw, prep, result in items]
+    except Exception as exc:
+        for (row, _, _, _), state in zip(items, before, strict=True):  # rolled back: so are the rows we hold
+            for name, value in state.items():
+                set_committed_value(row, name, value)
+        log.warning("filing %d messages together failed (%s: %s); filing them one by one", len(items),
+                    type(exc).__name__, exc, extra={"event": "batch_refile"})
+        return [finish(ctx, *item) for item in items]
+    return [_announce(ctx, prep.parsed, outcome) for (_, _, prep, _), outcome in zip(items, outcomes, strict=True)]
+
+
+def _filing_state(row: RawMessage) -> dict[str, object]:
+    return {name: getattr(row, name) for name in ("state", "ticket_id", "mail_class", "error")}
+
+
+def _file(
+    session: Session, ctx: PipelineContext, row: RawMessage, raw: bytes, prep: Prepared, result: Extraction | None
+) -> Outcome:
+    return file_step(session, ctx, row, raw, prep.parsed, prep.mail_class, result, prep.problems,
+                     prep.no_reply_reasons)
+
+
+def _announce(ctx: PipelineContext, parsed: ParsedMail, outcome: Outcome) -> Outcome:
+    """After the commit: page for what needs a human now, and log the decision."""
     if outcome.mail_class == "human":
         page_if_needed(ctx, outcome.reference)
     log.info(
