@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.audit import verify_chain
 from store.db import session_scope
@@ -82,7 +82,7 @@ def test_one_failing_message_rolls_the_batch_back_and_each_is_filed_alone(
     assert [o.new_ticket for o in outcomes] == [True, True, True]
     assert [o.mail_class for o in outcomes] == ["human", "unparsed", "human"]
     with Session(engine) as s:
-        tickets = s.exec(select(Ticket).order_by(Ticket.id)).all()
+        tickets = s.exec(select(Ticket).order_by(col(Ticket.id))).all()
         assert len(tickets) == 3  # nothing filed twice by the rolled-back attempt
         broken = next(t for t in tickets if "two" in t.subject)
         assert broken.needs_review and "a step broke" in (broken.review_reason or "")
