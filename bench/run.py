@@ -50,6 +50,10 @@ def backlog(n: int) -> dict[str, Any]:
         out["ratios"]["end_to_end_after_start_up_vs_extraction"] = round(
             s["end_to_end"]["after_start_up"]["msgs_per_s"] / s["extraction"]["msgs_per_s"], 3
         )
+    if "with_load" in s["extraction"]:  # both timed with their model loading
+        out["ratios"]["end_to_end_vs_extraction_with_load"] = round(
+            s["end_to_end"]["msgs_per_s"] / s["extraction"]["with_load"]["msgs_per_s"], 3
+        )
     return out
 
 

@@ -1,10 +1,11 @@
 """The daemon loop: fetch, file, mark processed; deliver the outbox between batches and while idle.
 
 Order per batch (the never-lose, never-duplicate contract):
-archive the batch + commit -> per message: parse/thread/extract/file/queue ack + commit ->
-mark the batch processed on the server (one UID MOVE) -> advance the checkpoint. A crash
-anywhere re-fetches the message on restart, and the raw bytes' SHA-256 says how far it got.
-SIGTERM/SIGINT finish the message in hand; what was filed is still marked.
+archive the batch + commit -> read each message (parse/classify/extract, in the worker) ->
+file them all (thread/file/queue ack) + ONE commit (a failure: each message alone) -> mark the
+batch processed on the server (one UID MOVE) -> advance the checkpoint. A crash anywhere
+re-fetches the message on restart, and the raw bytes' SHA-256 says how far it got.
+SIGTERM/SIGINT file what was read; what was filed is still marked, the rest stays on the server.
 """
 
 from __future__ import annotations
