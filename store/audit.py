@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -27,20 +28,58 @@ WRITE_LOCK_KEY = "audit_wrote"  # session.info: the transaction that has written
 TAIL_KEY = "audit_tail"  # session.info: (transaction, id, hash) of the last event this transaction appended
 
 
-def _digest(ev: AuditEvent) -> str:
+@dataclass(frozen=True)
+class Recorded:
+    """An appended event as written (a plain value, not a session object: building an ``AuditEvent``
+    model per event cost more CPU than its INSERT)."""
+
+    id: int
+    at: datetime
+    actor: str
+    ticket_id: int | None
+    action: str
+    field: str | None
+    old_value: Any
+    new_value: Any
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event for ``record_many``: the arguments of ``record``."""
+
+    action: str
+    actor: str = "system"
+    ticket_id: int | None = None
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+    detail: dict[str, Any] | None = None
+
+
+def _digest(row: Mapping[str, Any]) -> str:
+    at = row["at"]
     body = {
-        "id": ev.id,
-        "at": ev.at.isoformat() if isinstance(ev.at, datetime) else str(ev.at),
-        "actor": ev.actor,
-        "ticket_id": ev.ticket_id,
-        "action": ev.action,
-        "field": ev.field,
-        "old": ev.old_value,
-        "new": ev.new_value,
-        "detail": ev.detail,
-        "prev": ev.prev_hash,
+        "id": row["id"],
+        "at": at.isoformat() if isinstance(at, datetime) else str(at),
+        "actor": row["actor"],
+        "ticket_id": row["ticket_id"],
+        "action": row["action"],
+        "field": row["field"],
+        "old": row["old_value"],
+        "new": row["new_value"],
+        "detail": row["detail"],
+        "prev": row["prev_hash"],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _new_row(ev: NewEvent) -> dict[str, Any]:
+    """The row of an event to append, its place in the chain not yet known (as the model's defaults fill it)."""
+    return {"at": utcnow(), "actor": ev.actor, "ticket_id": ev.ticket_id, "action": ev.action, "field": ev.field,
+            "old_value": ev.old, "new_value": ev.new, "detail": ev.detail or {}, "prev_hash": "", "hash": ""}
 
 
 def record(
@@ -53,41 +92,59 @@ def record(
     old: Any = None,
     new: Any = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> Recorded:
     """Append one event to the chain (written now, committed with the caller's transaction).
 
     The row goes in with a Core INSERT: no flush of the session's other pending objects, and,
     once this transaction holds the chain lock and knows the chain's head, one statement
     (two on PostgreSQL, which draws the id from the sequence first) instead of an INSERT and
-    an UPDATE. The returned event is not attached to the session.
+    an UPDATE. The returned value is what was written; it is not attached to the session.
     """
-    ev = AuditEvent(at=utcnow(), actor=actor, ticket_id=ticket_id, action=action, field=field,
-                    old_value=old, new_value=new, detail=detail or {}, prev_hash="", hash="")
+    return record_many(session, [NewEvent(action, actor, ticket_id, field, old, new, detail)])[0]
+
+
+def record_many(session: Session, events: Sequence[NewEvent]) -> list[Recorded]:
+    """Append several events, in order, as ``record`` would one by one; once the chain's head is
+    known, with ONE executemany INSERT (on PostgreSQL after one statement drawing all their ids)."""
+    rows = [_new_row(ev) for ev in events]
+    if not rows:
+        return []
     tail = _known_tail(session)
     postgres = session.get_bind().dialect.name == "postgresql"
-    if tail is not None and not postgres:  # SQLite: we hold the write lock and the head (no id above it)
-        ev.id, ev.prev_hash = tail[0] + 1, tail[1]
-        ev.hash = _digest(ev)
-        session.execute(_insert(), _row(ev))
-    elif postgres:
+    if postgres:
         if tail is None:
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-        ev.id, ev.prev_hash = _next_id_and_predecessor(session)
-        ev.hash = _digest(ev)
-        session.execute(_insert(), _row(ev))
+        ids, prev = _next_ids_and_predecessor(session, len(rows))
+    elif tail is not None:  # SQLite: we hold the write lock and the head (no id above it)
+        ids, prev = list(range(tail[0] + 1, tail[0] + 1 + len(rows))), tail[1]
     elif _holds_write_lock(session):  # SQLite, first event, lock already taken by an earlier write
         head = session.execute(_head()).first()
-        ev.id, ev.prev_hash = (int(head[0]) + 1, str(head[1])) if head is not None else (1, "")
-        ev.hash = _digest(ev)
-        session.execute(_insert(), _row(ev))
+        first, prev = (int(head[0]) + 1, str(head[1])) if head is not None else (1, "")
+        ids = list(range(first, first + len(rows)))
     else:  # SQLite, first event of this transaction: the INSERT takes the write lock, then read the predecessor
-        inserted = cast(CursorResult[Any], session.execute(_insert(), _row(ev, with_id=False)))
-        ev.id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-        ev.prev_hash = session.execute(_predecessor(), {"event_id": ev.id}).scalar() or ""
-        ev.hash = _digest(ev)
-        session.execute(_set_hash(), {"event_id": ev.id, "new_prev": ev.prev_hash, "new_hash": ev.hash})
-    session.info[TAIL_KEY] = (_current_transaction(session), ev.id, ev.hash)
-    return ev
+        inserted = cast(CursorResult[Any], session.execute(_insert(), rows[0]))
+        first = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+        prev = session.execute(_predecessor(), {"event_id": first}).scalar() or ""
+        _chain(rows, list(range(first, first + len(rows))), prev)
+        session.execute(_set_hash(), {"event_id": first, "new_prev": rows[0]["prev_hash"], "new_hash": rows[0]["hash"]})
+        if len(rows) > 1:
+            session.execute(_insert(), rows[1:])
+        return _appended(session, rows)
+    _chain(rows, ids, prev)
+    session.execute(_insert(), rows if len(rows) > 1 else rows[0])
+    return _appended(session, rows)
+
+
+def _chain(rows: list[dict[str, Any]], ids: list[int], prev: str) -> None:
+    """Give each row its id and link it to the one before (the first to ``prev``)."""
+    for row, event_id in zip(rows, ids, strict=True):
+        row["id"], row["prev_hash"] = event_id, prev
+        row["hash"] = prev = _digest(row)
+
+
+def _appended(session: Session, rows: list[dict[str, Any]]) -> list[Recorded]:
+    session.info[TAIL_KEY] = (_current_transaction(session), rows[-1]["id"], rows[-1]["hash"])
+    return [Recorded(**row) for row in rows]
 
 
 COLUMNS = ("id", "at", "actor", "ticket_id", "action", "field", "old_value", "new_value", "detail", "prev_hash", "hash")
@@ -97,8 +154,8 @@ def _table() -> Table:
     return cast(Table, AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
-def _row(ev: AuditEvent, *, with_id: bool = True) -> dict[str, Any]:
-    return {name: getattr(ev, name) for name in COLUMNS if with_id or name != "id"}
+def _stored(ev: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(ev, name) for name in COLUMNS}
 
 
 # Core statements (no autoflush of the caller's pending objects), built once: they run for every event.
@@ -127,13 +184,21 @@ def _set_hash() -> Update:
             .values(prev_hash=bindparam("new_prev"), hash=bindparam("new_hash")))
 
 
-def _next_id_and_predecessor(session: Session) -> tuple[int, str]:
-    """PostgreSQL, under the chain lock: the next id of the sequence and the hash of the event before it."""
-    row = session.execute(text(
-        "WITH n AS (SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) AS id) "
-        "SELECT n.id, (SELECT a.hash FROM audit_event a WHERE a.id < n.id ORDER BY a.id DESC LIMIT 1) FROM n"
-    )).one()
-    return int(row[0]), str(row[1] or "")
+def _next_ids_and_predecessor(session: Session, count: int) -> tuple[list[int], str]:
+    """PostgreSQL, under the chain lock: the next ``count`` ids of the sequence and the hash of the event
+    before the first of them."""
+    if count == 1:
+        row = session.execute(text(
+            "WITH n AS (SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) AS id) "
+            "SELECT n.id, (SELECT a.hash FROM audit_event a WHERE a.id < n.id ORDER BY a.id DESC LIMIT 1) FROM n"
+        )).one()
+        return [int(row[0])], str(row[1] or "")
+    rows = session.execute(text(
+        "WITH n AS (SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) AS id FROM generate_series(1, :count)) "
+        "SELECT n.id, (SELECT a.hash FROM audit_event a WHERE a.id < (SELECT min(id) FROM n) "
+        "ORDER BY a.id DESC LIMIT 1) FROM n ORDER BY n.id"
+    ), {"count": count}).all()
+    return [int(r[0]) for r in rows], str(rows[0][1] or "")
 
 
 def wrote(session: Session) -> None:
@@ -183,7 +248,7 @@ def verify_chain(session: Session) -> list[ChainProblem]:
         assert ev.id is not None
         if ev.prev_hash != prev:
             problems.append(ChainProblem(ev.id, "previous event missing or altered"))
-        if _digest(ev) != ev.hash:
+        if _digest(_stored(ev)) != ev.hash:
             problems.append(ChainProblem(ev.id, "event content altered"))
         prev = ev.hash
     return problems
