@@ -40,6 +40,8 @@ def storable(value: str) -> str:
 def decode_value(value: object) -> str:
     """Decode RFC 2047 words; undecodable bytes become U+FFFD rather than an exception."""
     raw = storable(str(value))
+    if "=?" not in raw:  # no encoded word: decoding would return the value as it is
+        return raw
     try:
         return str(make_header(decode_header(raw)))
     except Exception:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import random
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
 from pathlib import Path
+from typing import Any
 
+import mailparser
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from triage.parse import ParsedMail, decode_value, parse_bytes, parse_date, storable
+from triage.parse import ParsedMail, _body_view, decode_value, parse_bytes, parse_date, storable
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TORTURE = FIXTURES.parents[2] / "shared" / "corpus" / "mime-torture"  # beside the repository, when present
 
 
 def load(name: str) -> bytes:
@@ -132,3 +141,40 @@ def test_encoded_display_name_with_a_comma_keeps_the_address() -> None:
     assert pm.from_address == "jan.albers@sta.example.de"
     assert pm.from_name == "Albers, Jan (StA Köln)"
     assert pm.to == ["legal@platform.example", "other@platform.example"]
+
+
+def _mailparser_bodies(msg: Any) -> Any:
+    random.seed(7)  # mail-parser names unnamed attachments at random
+    try:
+        mp = mailparser.MailParser(msg)
+    except Exception as exc:
+        return type(exc).__name__
+    return mp.text_plain, mp.text_html, mp.text_not_managed, mp.attachments
+
+
+def _mime_samples() -> list[Path]:
+    paths = [p for p in FIXTURES.rglob("*.eml") if p.stat().st_size < 1_000_000]
+    if TORTURE.is_dir():
+        paths += [p for p in TORTURE.rglob("*") if p.is_file() and p.suffix != ".md"]
+    return sorted(paths)
+
+
+def test_mailparser_reads_bodies_from_the_mime_headers_alone() -> None:
+    """_body_view drops every header but the top-level MIME ones: mail-parser must find the same bodies."""
+    compared = 0
+    for path in _mime_samples():
+        try:
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.compat32)
+        except RecursionError:
+            continue
+        assert _mailparser_bodies(_body_view(msg)) == _mailparser_bodies(msg), path.name
+        compared += 1
+    assert compared > 30
+
+
+@given(st.text(alphabet=st.sampled_from("ab =?\"(),:;\t\r\n\x00é€\u2028\udce9"), max_size=40))
+def test_decode_value_without_encoded_words_is_the_value(value: str) -> None:
+    """The shortcut for values without ``=?`` gives what RFC 2047 decoding would."""
+    raw = storable(value)
+    if "=?" not in raw:
+        assert decode_value(value) == str(make_header(decode_header(raw)))
