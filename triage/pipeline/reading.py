@@ -43,10 +43,12 @@ def parse_step(ctx: Reading, raw: bytes) -> tuple[ParsedMail, list[str]]:
     return parsed, problems
 
 
-def classify_step(ctx: Reading, parsed: ParsedMail, problems: list[str]) -> str:
+def classify_step(ctx: Reading, parsed: ParsedMail, problems: list[str]) -> tuple[str, list[str]]:
+    """The stored class and the header rules' no-reply reasons, from one run of the rules."""
+    mail_class, reasons = rules.classify_with_reasons(parsed, ctx.settings)
     if any(p.startswith(FATAL_PARSE) or "over the" in p for p in problems):
-        return "unparsed"
-    return rules.classify(parsed, ctx.settings)
+        return "unparsed", reasons
+    return mail_class, reasons
 
 
 def wants_extraction(parsed: ParsedMail, mail_class: str, problems: list[str]) -> bool:
@@ -115,8 +117,7 @@ def prepare(ctx: Reading, arrival: Arrival, raw: bytes) -> Prepared:
     prep = Prepared(parsed, problems)
     try:
         with ctx.timed("classify"):
-            prep.mail_class = classify_step(ctx, parsed, problems)
-            prep.no_reply_reasons = rules.header_no_reply_reasons(parsed, ctx.settings)  # memoized: no second run
+            prep.mail_class, prep.no_reply_reasons = classify_step(ctx, parsed, problems)
         if wants_extraction(parsed, prep.mail_class, problems):
             prep.nlp_input = parsed.to_input()
     except Exception as exc:

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import Message
 from email.utils import getaddresses
 from functools import cache
 from pathlib import Path
@@ -26,8 +27,8 @@ from triage.replies.msgid import is_our_message_id
 from triage.replies.recent import Recent, rule_inputs
 from triage.settings import Settings
 
-__all__ = ["RULES", "bounce_original_ids", "classify", "classify_detail", "header_no_reply_reasons",
-           "is_system_address"]
+__all__ = ["RULES", "bounce_original_ids", "classify", "classify_detail", "classify_with_reasons",
+           "header_no_reply_reasons", "is_system_address"]
 
 DATA = Path(__file__).resolve().parent / "data"
 AUTHRES_RE = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.IGNORECASE)
@@ -90,7 +91,12 @@ def _values(parsed: ParsedMail, name: str) -> list[str]:
 
 
 def _content_type_params(parsed: ParsedMail) -> tuple[str, dict[str, str]]:
-    msg = email.message_from_string(f"Content-Type: {parsed.first('Content-Type') or 'text/plain'}\n\n")
+    value = parsed.first("Content-Type") or "text/plain"
+    if value.splitlines() == [value]:  # one line: what parsing "Content-Type: <value>" would store, without parsing
+        msg = Message()
+        msg["Content-Type"] = value.lstrip(" \t")
+    else:  # folded, or with line breaks of any kind: the parser decides what the header holds
+        msg = email.message_from_string(f"Content-Type: {value}\n\n")
     params = {str(k).lower(): str(v).lower() for k, v in (msg.get_params() or [])[1:]}
     return msg.get_content_type(), params
 
@@ -287,12 +293,23 @@ def header_no_reply_reasons(parsed: ParsedMail, settings: Settings) -> list[str]
     return [f.reason for f in findings(parsed, settings)]
 
 
+def detail_class(found: list[Finding]) -> str:
+    """The 3c class the findings imply, the most specific first; "human" when none implies one."""
+    implied = {f.mail_class for f in found if f.mail_class}
+    return next((c for c in DETAIL_PRIORITY if c in implied), "human")
+
+
 def classify_detail(parsed: ParsedMail, settings: Settings) -> str:
     """The 3c class: human, auto_reply, out_of_office, bounce_*, list, loop_self, spam_or_unauthenticated."""
-    implied = {f.mail_class for f in findings(parsed, settings) if f.mail_class}
-    return next((c for c in DETAIL_PRIORITY if c in implied), "human")
+    return detail_class(findings(parsed, settings))
 
 
 def classify(parsed: ParsedMail, settings: Settings) -> str:
     """The stored class (store.models.MAIL_CLASSES) of an inbound mail."""
     return STORED_CLASS[classify_detail(parsed, settings)]
+
+
+def classify_with_reasons(parsed: ParsedMail, settings: Settings) -> tuple[str, list[str]]:
+    """``classify`` and ``header_no_reply_reasons`` from one look-up of the findings."""
+    found = findings(parsed, settings)
+    return STORED_CLASS[detail_class(found)], [f.reason for f in found]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from store.db import session_scope
 from tests.triage.replies.conftest import new_ticket, parsed, raw
-from triage.parse import parse_bytes
+from triage.parse import ParsedMail, parse_bytes
 from triage.replies import rules
 from triage.replies.msgid import reference_from_message_id
 from triage.replies.outbox import queue_ack
@@ -240,3 +241,21 @@ def test_findings_run_once_per_mail_and_afresh_when_it_changed(
     for i in range(40):  # old entries make room for new ones
         rules.findings(parsed("human.eml"), plain_settings.model_copy(update={"organisation": f"O{i}"}))
     assert len(rules._RECENT) == RECENT_MAX
+
+
+def test_classify_with_reasons_is_classify_and_reasons(plain_settings: Settings) -> None:
+    for name in CASES:
+        mail = parsed(name)
+        assert rules.classify_with_reasons(mail, plain_settings) == (
+            rules.classify(mail, plain_settings), rules.header_no_reply_reasons(mail, plain_settings))
+
+
+@given(st.lists(st.sampled_from(
+    ["multipart/report", "text/plain", ";", " ", "\t", "\n", "\r", "\n\t", "\u2028", "\x85", "=", '"', ":",
+     "report-type", "delivery-status", "charset", "(c)", "*0", "é"]), max_size=12).map("".join))
+def test_content_type_params_read_as_a_parsed_header_would(value: str) -> None:
+    """A one-line value is read without the parser: the result must be the parser's."""
+    reference = email.message_from_string(f"Content-Type: {value or 'text/plain'}\n\n")
+    expected = (reference.get_content_type(),
+                {str(k).lower(): str(v).lower() for k, v in (reference.get_params() or [])[1:]})
+    assert rules._content_type_params(ParsedMail(headers=[("Content-Type", value)])) == expected
