@@ -11,12 +11,12 @@ import logging
 from sqlmodel import Session
 
 from store.audit import record
-from store.models import Outbox, Ticket
+from store.models import Ticket
 from triage.guidance.content import best_language, fill, guide, site_values
 from triage.parse import ParsedMail
 from triage.replies.compose import build_message, reply_subject, threading_references
 from triage.replies.msgid import new_message_id
-from triage.replies.outbox import add_outgoing
+from triage.replies.outbox import Queued, write_outgoing
 from triage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def pointer_body(settings: Settings, kind: str, lang: str) -> str:
 
 def queue_pointer(
     session: Session, settings: Settings, parsed: ParsedMail, ticket: Ticket, kind: str, language: str | None
-) -> Outbox:
+) -> Queued:
     """Queue the pointer in the caller's transaction (the ticket is still filed, for the record)."""
     lang = best_language(language)
     msg = build_message(
@@ -46,7 +46,7 @@ def queue_pointer(
         references=threading_references(parsed.references, parsed.message_id),
         language=lang,
     )
-    row = add_outgoing(session, settings, ticket, msg, kind="pointer")
+    row = write_outgoing(session, settings, ticket, msg, kind="pointer")
     record(session, "pointer_queued", ticket_id=row.ticket_id,
            detail={"outbox_id": row.id, "kind": kind, "language": lang})
     log.info("pointer queued: ticket=%s kind=%s to=%s", ticket.reference, kind, row.to_address)

@@ -8,6 +8,8 @@ loop (:mod:`triage.replies.sender`) delivers what is queued. The acknowledgment 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Insert, Table, insert
@@ -47,39 +49,51 @@ def _outbox_insert() -> ReturningInsert[tuple[int]]:
     return insert(table).returning(table.c.id)
 
 
-def _insert_outbox(session: Session, row: Outbox) -> Outbox:
-    """Write ``row`` with one cached INSERT and attach it to the session as already stored.
+@dataclass(frozen=True)
+class Queued:
+    """An outbox row as this module wrote it: a plain value, not a session object (building an
+    ``Outbox`` model per acknowledgment cost more CPU than its INSERT). Read the row to change it."""
 
-    Same row as ``session.add`` + ``flush`` would write (the model's defaults are applied when it is
-    built), without a unit-of-work flush of everything pending; later changes to it are tracked.
-    """
-    table: Table = Outbox.__table__  # type: ignore[attr-defined]
-    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
-    row.id = int(session.execute(_outbox_insert(), values).scalar_one())
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
+    id: int
+    ticket_id: int
+    kind: str
+    status: str
+    reason: str | None
+    mailbox: str
+    to_address: str | None
+    from_address: str | None
+    message_id: str | None
+    subject: str
+    raw: bytes | None
+    next_attempt_at: datetime
+    created_at: datetime
 
 
-def add_outgoing(
-    session: Session, settings: Settings, ticket: Ticket, msg: Outgoing, *, kind: str
-) -> Outbox:
+def _write_row(session: Session, ticket_id: int, mailbox: str, *, kind: str, status: str,
+               to_address: str | None, reason: str | None = None, from_address: str | None = None,
+               message_id: str | None = None, subject: str = "", raw: bytes | None = None,
+               next_attempt_at: datetime | None = None) -> Queued:
+    """One cached Core INSERT of every column, the values ``Outbox(...)`` would hold (its defaults
+    included), without a unit-of-work flush of what else is pending."""
+    due, created = next_attempt_at or utcnow(), utcnow()
+    values = {
+        "ticket_id": ticket_id, "kind": kind, "status": status, "reason": reason, "mailbox": mailbox,
+        "to_address": to_address, "from_address": from_address, "message_id": message_id, "subject": subject,
+        "raw": raw, "attempts": 0, "next_attempt_at": due, "last_error": None,
+        "smtp_response": None, "created_at": created, "sent_at": None, "claimed_by": None, "claimed_until": None,
+    }
+    row_id = int(session.execute(_outbox_insert(), values).scalar_one())
+    return Queued(row_id, ticket_id, kind, status, reason, mailbox, to_address, from_address, message_id, subject,
+                  raw, due, created)
+
+
+def write_outgoing(session: Session, settings: Settings, ticket: Ticket, msg: Outgoing, *, kind: str) -> Queued:
     """An Outbox row (queued) and its outbound TicketMessage for an already built message."""
     ticket_id = _ensure_id(session, ticket)
     now = utcnow()
-    row = Outbox(
-        ticket_id=ticket_id,
-        kind=kind,
-        status="queued",
-        mailbox=ticket.mailbox,
-        to_address=msg.get("To"),
-        from_address=settings.from_address,
-        message_id=msg.get("Message-ID"),
-        subject=msg.get("Subject") or "",
-        raw=msg.raw,
-        next_attempt_at=now,
-    )
-    _insert_outbox(session, row)  # the thread entry and the audit event name the row
+    row = _write_row(session, ticket_id, ticket.mailbox, kind=kind, status="queued", to_address=msg.get("To"),
+                     from_address=settings.from_address, message_id=msg.get("Message-ID"),
+                     subject=msg.get("Subject") or "", raw=msg.raw, next_attempt_at=now)
     session.execute(_thread_insert(), {  # a plain INSERT: nothing here needs the ORM object
         "ticket_id": ticket_id, "direction": "outbound", "outbox_id": row.id, "mail_class": "human",
         "message_id": row.message_id, "in_reply_to": msg.get("In-Reply-To"), "references": msg.get("References"),
@@ -90,9 +104,21 @@ def add_outgoing(
     return row
 
 
+def add_outgoing(
+    session: Session, settings: Settings, ticket: Ticket, msg: Outgoing, *, kind: str
+) -> Outbox:
+    """``write_outgoing``, the row then attached to the session as a loaded ``Outbox`` (for callers that
+    change it in the same transaction)."""
+    written = write_outgoing(session, settings, ticket, msg, kind=kind)
+    row = Outbox(**{f.name: getattr(written, f.name) for f in fields(Queued)})
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
 def queue_ack(
     session: Session, settings: Settings, parsed: ParsedMail, ticket: Ticket, language: str | None
-) -> Outbox:
+) -> Queued:
     """Compose the acknowledgment of ``ticket`` and queue it; the caller commits with the ticket."""
     note_lang = template_language(language)
     note = completeness_note(
@@ -111,24 +137,17 @@ def queue_ack(
         references=threading_references(parsed.references, parsed.message_id),
         language=lang,
     )
-    row = add_outgoing(session, settings, ticket, msg, kind="ack")
+    row = write_outgoing(session, settings, ticket, msg, kind="ack")
     record(session, "ack_queued", ticket_id=row.ticket_id, detail={"outbox_id": row.id, "language": lang})
     log.info("ack queued: ticket=%s to=%s message_id=%s", ticket.reference, row.to_address, row.message_id)
     return row
 
 
-def record_suppressed(session: Session, ticket: Ticket, reason: str) -> Outbox:
+def record_suppressed(session: Session, ticket: Ticket, reason: str) -> Queued:
     """Record on the ticket that no acknowledgment was sent, and why (an Outbox row 'suppressed')."""
     ticket_id = _ensure_id(session, ticket)
-    row = Outbox(
-        ticket_id=ticket_id,
-        kind="ack",
-        status="suppressed",
-        reason=reason,
-        mailbox=ticket.mailbox,
-        to_address=ticket.sender_address,
-    )
-    _insert_outbox(session, row)
+    row = _write_row(session, ticket_id, ticket.mailbox, kind="ack", status="suppressed", reason=reason,
+                     to_address=ticket.sender_address)
     record(session, "ack_suppressed", ticket_id=ticket_id, detail={"outbox_id": row.id, "reason": reason})
     log.info("ack suppressed: ticket=%s reason=%s", ticket.reference, reason)
     return row

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+from dataclasses import fields
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -12,8 +14,9 @@ from store.db import session_scope
 from store.models import AuditEvent, Outbox, TicketMessage
 from tests.triage.replies.conftest import new_ticket, parsed, raw
 from triage.parse import parse_bytes
-from triage.replies.msgid import is_our_message_id, reference_from_message_id
-from triage.replies.outbox import queue_ack, record_suppressed
+from triage.replies.compose import build_message
+from triage.replies.msgid import is_our_message_id, new_message_id, reference_from_message_id
+from triage.replies.outbox import add_outgoing, queue_ack, record_suppressed
 from triage.settings import Settings
 
 
@@ -85,3 +88,39 @@ def test_record_suppressed(settings: Settings, engine: Engine) -> None:
         assert row.raw is None
         [event] = session.exec(select(AuditEvent)).all()
         assert event.action == "ack_suppressed" and event.detail["reason"] == "auto-submitted: auto-replied"
+
+
+def test_the_returned_rows_are_the_stored_rows(settings: Settings, engine: Engine) -> None:
+    """queue_ack and record_suppressed return what they wrote: every column as an ``Outbox`` model has it."""
+    with session_scope(engine) as session:
+        queued = queue_ack(session, settings, parsed("human.eml"), new_ticket(session), "en")
+        suppressed = record_suppressed(session, new_ticket(session), "sender not verified")
+    with Session(engine) as session:
+        for written in (queued, suppressed):
+            stored = session.get(Outbox, written.id)
+            assert stored is not None
+            assert {f.name: getattr(written, f.name) for f in fields(written)} == {
+                f.name: getattr(stored, f.name) for f in fields(written)
+            }
+            assert (stored.attempts, stored.last_error, stored.smtp_response, stored.sent_at, stored.claimed_by,
+                    stored.claimed_until) == (0, None, None, None, None, None)
+    assert (queued.status, queued.from_address, suppressed.status, suppressed.subject) == (
+        "queued", settings.from_address, "suppressed", "")
+
+
+def test_add_outgoing_gives_a_session_object_whose_changes_are_saved(settings: Settings, engine: Engine) -> None:
+    """The web reply path changes the row it queued in the same transaction (an Outbox in the session)."""
+    mail = parsed("human.eml")
+    with session_scope(engine) as session:
+        ticket = new_ticket(session)
+        msg = build_message(settings, to=mail.from_address, subject="Re: x", body="Hello\n",
+                            message_id=new_message_id(settings, ticket.reference), auto_submitted="no")
+        row = add_outgoing(session, settings, ticket, msg, kind="reply")
+        assert isinstance(row, Outbox) and row in session and row.id is not None
+        row.next_attempt_at = row.next_attempt_at + timedelta(hours=1)
+        due = row.next_attempt_at
+    with Session(engine) as session:
+        stored = session.get(Outbox, row.id)
+        assert stored is not None and stored.next_attempt_at == due and stored.kind == "reply"
+        [entry] = session.exec(select(TicketMessage).where(TicketMessage.outbox_id == row.id)).all()
+        assert entry.direction == "outbound" and entry.message_id == row.message_id
