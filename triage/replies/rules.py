@@ -279,7 +279,7 @@ _RECENT = Recent()
 
 
 def findings(parsed: ParsedMail, settings: Settings) -> list[Finding]:
-    """Every stateless rule that fires, in table order (asked twice per mail: run once, see ``recent``)."""
+    """Every stateless rule that fires, in table order (run once per mail and settings, see ``recent``)."""
     key = rule_inputs(parsed, settings)
     found: tuple[Finding, ...] | None = _RECENT.get(key)
     if found is None:
