@@ -15,12 +15,15 @@ import socket
 import time
 import uuid
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, Row, Select, Table, Update, bindparam, null, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from store.audit import record
+from store.audit import NewEvent, record_many
 from store.db import is_postgres, session_scope
 from store.models import Outbox, Ticket, utcnow
 from triage.metrics import Metrics
@@ -88,7 +91,7 @@ class OutboxSender(SmtpTransport):
             ).all()
             return [row_id for row_id, _ in sorted(claimed, key=lambda r: (r[1] or now, r[0]))]
 
-    # --- delivering    # --- settling
+    # --- settling
 
     def settle(self, row_id: int, result: Attempt) -> bool:
         """Record the outcome of one attempt; True when the row is now sent."""
@@ -98,64 +101,68 @@ class OutboxSender(SmtpTransport):
         """Record the outcomes of several attempts in ONE transaction; how many rows are now sent.
 
         A row whose claim was lost meanwhile (its lease ran out and another worker took it) is
-        left alone, as before; acknowledged tickets are stamped with one UPDATE.
+        left alone, as before. Written with Core statements, each once for the group: the audit
+        events (one executemany once the chain's head is known), the rows' new state (one
+        executemany UPDATE), the acknowledged tickets (one UPDATE).
         """
         now = utcnow()
-        sent = 0
         with session_scope(self.engine) as session:
-            ids = [row_id for row_id, _ in outcomes]
-            rows = {r.id: r for r in session.exec(select(Outbox).where(col(Outbox.id).in_(ids)))}
+            found = {r.id: r for r in session.execute(_claimed_rows(), {"ids": [i for i, _ in outcomes]})}
+            changes: list[dict[str, Any]] = []
+            events: list[NewEvent] = []
             acknowledged: list[int] = []
             for row_id, result in outcomes:
-                row = rows.get(row_id)
+                row = found.get(row_id)
                 if row is None or row.claimed_by != self.worker_id or row.status != "sending":
                     log.warning("outbox %s: claim lost before settling (%s)", row_id, result.response)
                     continue
-                self._settle_row(session, row, result, now)
-                sent += row.status == "sent"
-                if row.status == "sent" and row.kind == "ack" and row.ticket_id is not None:
+                change, event = self._outcome(row, result, now)
+                changes.append(change)
+                events += [event] if event is not None else []
+                if change["to_status"] == "sent" and row.kind == "ack" and row.ticket_id is not None:
                     acknowledged.append(row.ticket_id)
+            record_many(session, events)  # the chain first, as before (the order locks are taken in)
+            if changes:
+                session.execute(_settle_update(), changes)
             if acknowledged:
-                session.execute(
-                    update(Ticket).where(col(Ticket.id).in_(acknowledged), col(Ticket.acknowledged_at).is_(None))
-                    .values(acknowledged_at=now)
-                )
-        return sent
+                session.execute(_stamp_acknowledged(), {"ids": acknowledged, "now": now})
+        return sum(change["to_status"] == "sent" for change in changes)
 
-    def _settle_row(self, session: Session, row: Outbox, result: Attempt, now: datetime) -> None:
-        row.attempts += 1
-        row.claimed_by = row.claimed_until = None
+    def _outcome(self, row: Row[Any], result: Attempt, now: datetime) -> tuple[dict[str, Any], NewEvent | None]:
+        """The row's new state (parameters of ``_settle_update``) and its audit event (none for a retry);
+        logged and counted."""
+        attempts = row.attempts + 1
+        change = {"row_id": row.id, "to_attempts": attempts, "to_status": "queued", "to_sent_at": row.sent_at,
+                  "to_smtp_response": row.smtp_response, "to_last_error": result.response,
+                  "to_next_attempt_at": row.next_attempt_at}
         if result.ok:
-            self._mark_sent(session, row, result, now)
-        elif result.permanent or row.attempts >= self.settings.outbox_max_attempts:
-            self._mark_failed(session, row, result)
+            change |= {"to_status": "sent", "to_sent_at": now, "to_smtp_response": result.response,
+                       "to_last_error": None}
+            event = NewEvent(f"{row.kind}_sent", ticket_id=row.ticket_id,
+                             detail={"outbox_id": row.id, "response": result.response, "attempts": attempts})
+            log.info("outbox %s: %s sent to %s: %s", row.id, row.kind, row.to_address, result.response)
+        elif result.permanent or attempts >= self.settings.outbox_max_attempts:
+            change["to_status"] = "failed"
+            if result.permanent:
+                change["to_smtp_response"] = result.response
+            event = NewEvent(f"{row.kind}_failed", ticket_id=row.ticket_id,
+                             detail={"outbox_id": row.id, "error": result.response, "attempts": attempts})
+            log.warning("outbox %s: %s to %s FAILED after %d attempts: %s", row.id, row.kind, row.to_address,
+                        attempts, result.response)
         else:
-            row.status = "queued"
-            row.last_error = result.response
-            row.next_attempt_at = now + timedelta(seconds=backoff_seconds(self.settings, row.attempts))
-            log.info("outbox %s: attempt %d failed (%s); retry at %s", row.id, row.attempts,
-                     result.response, row.next_attempt_at.isoformat())
-        session.add(row)
-        self._count(row)
+            change["to_next_attempt_at"] = now + timedelta(seconds=backoff_seconds(self.settings, attempts))
+            event = None
+            log.info("outbox %s: attempt %d failed (%s); retry at %s", row.id, attempts,
+                     result.response, change["to_next_attempt_at"].isoformat())
+        self._count(row.kind, change["to_status"])
+        return change, event
 
-    def _count(self, row: Outbox) -> None:
+    def _count(self, kind: str, status: str) -> None:
         """Acknowledgment outcomes for the metrics: each sent row, and each that finally failed."""
-        if self.metrics is not None and row.kind == "ack" and row.status in ("sent", "failed"):
-            self.metrics.acknowledgment(row.status)
+        if self.metrics is not None and kind == "ack" and status in ("sent", "failed"):
+            self.metrics.acknowledgment(status)
 
-    def _mark_sent(self, session: Session, row: Outbox, result: Attempt, now: datetime) -> None:
-        row.status, row.sent_at, row.smtp_response, row.last_error = "sent", now, result.response, None
-        record(session, f"{row.kind}_sent", ticket_id=row.ticket_id,
-               detail={"outbox_id": row.id, "response": result.response, "attempts": row.attempts})
-        log.info("outbox %s: %s sent to %s: %s", row.id, row.kind, row.to_address, result.response)
-
-    def _mark_failed(self, session: Session, row: Outbox, result: Attempt) -> None:
-        row.status, row.last_error = "failed", result.response
-        row.smtp_response = result.response if result.permanent else row.smtp_response
-        record(session, f"{row.kind}_failed", ticket_id=row.ticket_id,
-               detail={"outbox_id": row.id, "error": result.response, "attempts": row.attempts})
-        log.warning("outbox %s: %s to %s FAILED after %d attempts: %s", row.id, row.kind, row.to_address,
-                    row.attempts, result.response)
+    # --- delivering
 
     def deliver_due(self, limit: int = 100) -> int:
         """Deliver every due row (up to ``limit``); returns how many were sent."""
@@ -213,3 +220,38 @@ class OutboxSender(SmtpTransport):
         except Exception:
             log.exception("outbox %s: settling failed", ", ".join(str(i) for i, _ in outcomes))
             return 0
+
+
+def _outbox() -> Table:
+    return Outbox.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _claimed_rows() -> Select[Any]:
+    """What settling reads of the claimed rows (not the message bytes); built once."""
+    t = _outbox()
+    return core_select(t.c.id, t.c.claimed_by, t.c.status, t.c.kind, t.c.ticket_id, t.c.attempts, t.c.to_address,
+                       t.c.smtp_response, t.c.sent_at, t.c.next_attempt_at
+                       ).where(t.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@cache
+def _settle_update() -> Update:
+    """One row's new state by id, run as an executemany over the group; built once."""
+    t = _outbox()
+    return update(t).where(t.c.id == bindparam("row_id")).values(
+        status=bindparam("to_status", type_=t.c.status.type),
+        attempts=bindparam("to_attempts", type_=t.c.attempts.type),
+        claimed_by=null(), claimed_until=null(), sent_at=bindparam("to_sent_at", type_=t.c.sent_at.type),
+        smtp_response=bindparam("to_smtp_response", type_=t.c.smtp_response.type),
+        last_error=bindparam("to_last_error", type_=t.c.last_error.type),
+        next_attempt_at=bindparam("to_next_attempt_at", type_=t.c.next_attempt_at.type),
+    )
+
+
+@cache
+def _stamp_acknowledged() -> Update:
+    """The tickets whose acknowledgment was sent, stamped once (a later one keeps the first time)."""
+    t: Table = Ticket.__table__  # type: ignore[attr-defined]
+    return update(t).where(t.c.id.in_(bindparam("ids", expanding=True)), t.c.acknowledged_at.is_(None)).values(
+        acknowledged_at=bindparam("now", type_=t.c.acknowledged_at.type))

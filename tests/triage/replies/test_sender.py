@@ -340,3 +340,63 @@ def test_outcomes_are_settled_together_within_settle_seconds(
 
     assert Recording(s, engine).deliver_due() == 3
     assert seen == groups
+
+
+def test_settling_writes_each_outcome_and_keeps_what_it_does_not_change(settings: Settings, engine: Engine) -> None:
+    """Sent, retried, failed at the last attempt, failed for good: each row's state and audit event."""
+    s = settings.model_copy(update={"outbox_max_attempts": 3})
+    ids = _queue(engine, s, 4)
+    with session_scope(engine) as session:  # earlier attempts left a reply and a count behind
+        for row in session.exec(select(Outbox)):
+            row.attempts, row.smtp_response, row.last_error = (2, "451 earlier", "451 earlier")
+    sender = OutboxSender(s, engine, worker_id="me")
+    assert sender.claim(10) == ids
+    with Session(engine) as session:
+        before = {r.id: r.next_attempt_at for r in session.exec(select(Outbox))}
+    now = utcnow()
+    sender.settings = s.model_copy(update={"outbox_max_attempts": 4})  # the retry is not the last attempt
+    got = sender.settle_all([(ids[0], Attempt(True, "250 ok")), (ids[1], Attempt(False, "452 later"))])
+    sender.settings = s
+    got += sender.settle_all([(ids[2], Attempt(False, "421 busy")), (ids[3], Attempt(False, "550 no", True))])
+    assert got == 1
+    sent, retry, last, refused = _rows(engine)
+    assert (sent.status, sent.attempts, sent.smtp_response, sent.last_error) == ("sent", 3, "250 ok", None)
+    assert sent.sent_at is not None and sent.sent_at >= now and sent.next_attempt_at == before[ids[0]]
+    assert (retry.status, retry.attempts, retry.smtp_response, retry.last_error) == ("queued", 3, "451 earlier",
+                                                                                    "452 later")
+    assert retry.sent_at is None and retry.next_attempt_at > now
+    assert (last.status, last.smtp_response, last.last_error) == ("failed", "451 earlier", "421 busy")
+    assert (refused.status, refused.smtp_response, refused.last_error) == ("failed", "550 no", "550 no")
+    assert last.next_attempt_at == before[ids[2]] and last.sent_at is None and refused.sent_at is None
+    assert all(r.claimed_by is None and r.claimed_until is None for r in (sent, retry, last, refused))
+    with Session(engine) as session:
+        events = [(e.action, e.ticket_id, e.detail) for e in session.exec(
+            select(AuditEvent).where(col(AuditEvent.action) != "ack_queued").order_by(col(AuditEvent.id)))]
+        stamped = [t.id for t in session.exec(select(Ticket).where(col(Ticket.acknowledged_at).is_not(None)))]
+    assert events == [
+        ("ack_sent", sent.ticket_id, {"outbox_id": ids[0], "response": "250 ok", "attempts": 3}),
+        ("ack_failed", last.ticket_id, {"outbox_id": ids[2], "error": "421 busy", "attempts": 3}),
+        ("ack_failed", refused.ticket_id, {"outbox_id": ids[3], "error": "550 no", "attempts": 3}),
+    ]
+    assert stamped == [sent.ticket_id]
+
+
+def test_a_group_settles_in_a_few_statements_whatever_its_size(settings: Settings, engine: Engine) -> None:
+    ids = _queue(engine, settings, 20)
+    sender = OutboxSender(settings, engine)
+    assert sender.claim(50) == ids
+    statements: list[str] = []
+
+    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        assert sender.settle_all([(i, Attempt(True, "250 ok")) for i in ids]) == 20
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    # read the rows; the audit events (SQLite: 3 for the first, 1 for the rest; PostgreSQL: lock, ids, 1);
+    # the rows' state (one executemany); the tickets
+    assert len(statements) <= 7, statements
+    with Session(engine) as session:
+        assert len([e for e in session.exec(select(AuditEvent)) if e.action == "ack_sent"]) == 20
