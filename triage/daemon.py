@@ -97,7 +97,7 @@ class Daemon:
         signal.signal(signal.SIGINT, self._on_signal)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        log.info("signal %s: finishing the message in hand, then exiting", signal.Signals(signum).name)
+        log.info("signal %s: filing the messages already read, then exiting", signal.Signals(signum).name)
         self.stop.set()
 
     # --- steps
