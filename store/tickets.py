@@ -9,13 +9,13 @@ concurrent transactions can never receive the same number.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, TextClause, insert, text
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import CursorResult, Insert, TextClause, insert, inspect, text
+from sqlalchemy.orm import ClassManager, configure_mappers, make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from store import audit
@@ -52,25 +52,93 @@ def references_in(text: str) -> list[str]:
 
 
 def create_ticket(session: Session, *, received_at: datetime, **values: Any) -> Ticket:
-    """A new ticket with a freshly allocated reference (flushed, so it has an id)."""
-    return insert_ticket(session, Ticket(reference="", received_at=received_at, **values))
+    """A new ticket with a freshly allocated reference (inserted, so it has an id)."""
+    return insert_draft(session, TicketDraft(received_at=received_at, **values))
+
+
+class TicketDraft:
+    """The columns of a ticket not inserted yet, as plain attributes, with the model's defaults.
+
+    Filing fills a new ticket with a few dozen values before its INSERT: on a plain object that
+    costs nothing, where building a ``Ticket`` (~0.35 ms) and setting its instrumented attributes
+    (~5 us each) cost more than the INSERT. ``insert_draft`` turns it into the ``Ticket``.
+    """
+
+    def __init__(self, **values: Any) -> None:
+        plain, factories = _ticket_defaults()
+        self.__dict__.update(plain)
+        self.__dict__.update((name, factory()) for name, factory in factories if name not in values)
+        self.__dict__.update(values)
+
+    if TYPE_CHECKING:  # the attributes are Ticket's columns
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
+
+@cache
+def _ticket_defaults() -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]:
+    """Ticket's column defaults from the model: (plain values, (name, factory) pairs); no id, no reference."""
+    plain: dict[str, Any] = {}
+    factories: list[tuple[str, Callable[[], Any]]] = []
+    for column in Ticket.__table__.columns:  # type: ignore[attr-defined]
+        info = Ticket.model_fields[column.key]
+        if column.key in ("id", "reference"):
+            continue
+        if info.default_factory is not None:
+            factories.append((column.key, cast(Callable[[], Any], info.default_factory)))
+        else:
+            plain[column.key] = info.default
+    return plain, tuple(factories)
+
+
+def insert_draft(session: Session, draft: TicketDraft) -> Ticket:
+    """Insert a drafted ticket with a fresh reference (year of ``received_at``) by one INSERT.
+
+    Returns the ``Ticket`` built as SQLAlchemy builds a row it loads (its columns set directly,
+    no per-attribute instrumentation), in the session: later changes to it are UPDATEs as usual.
+    """
+    values = dict(draft.__dict__)
+    values["reference"] = allocate_reference(session, values["received_at"].year)
+    row_id = _insert_row(session, values)
+    values["id"] = row_id
+    ticket = cast(Ticket, _ticket_manager().new_instance())
+    ticket.__dict__.update(values)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return ticket
+
+
+@cache
+def _ticket_manager() -> ClassManager[Ticket]:
+    """Ticket's class manager, its mappers configured (building a ``Ticket`` would do that; this does not)."""
+    configure_mappers()
+    return inspect(Ticket).class_manager
 
 
 def insert_ticket(session: Session, ticket: Ticket) -> Ticket:
     """Give a ticket built in memory its reference (year of ``received_at``) and insert it: it has an id.
 
-    Filing fills a new ticket before this, so its row goes in with one INSERT and no UPDATE. The
-    INSERT is a Core statement (no unit-of-work flush of the session's other objects); the ticket
+    The INSERT is a Core statement (no unit-of-work flush of the session's other objects); the ticket
     then joins the session as a loaded row, so later changes to it are UPDATEs as usual.
     """
     ticket.reference = allocate_reference(session, ticket.received_at.year)
     table = Ticket.__table__  # type: ignore[attr-defined]
-    values = {c.key: getattr(ticket, c.key) for c in table.columns if c.key != "id"}
-    inserted = cast(CursorResult[Any], session.execute(insert(table), values))
-    ticket.id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+    ticket.id = _insert_row(session, {c.key: getattr(ticket, c.key) for c in table.columns if c.key != "id"})
     make_transient_to_detached(ticket)
     session.add(ticket)
     return ticket
+
+
+def _insert_row(session: Session, values: dict[str, Any]) -> int:
+    inserted = cast(CursorResult[Any], session.execute(_insert_of(Ticket.__table__), values))  # type: ignore[attr-defined]
+    return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+
+
+@cache
+def _insert_of(table: Any) -> Insert:
+    """One INSERT construct per table: a new one per call costs its cache key each time (~0.1 ms)."""
+    return insert(table)
 
 
 def find_by_reference(session: Session, reference: str) -> Ticket | None:
@@ -130,7 +198,7 @@ def set_fields(session: Session, ticket_id: int, values: dict[str, FieldValue], 
                  "evidence": evidence, "corrected": False}
                 for name, (value, confidence, evidence) in values.items()
             ]
-            session.execute(insert(TicketField.__table__), rows)  # type: ignore[attr-defined]
+            session.execute(_insert_of(TicketField.__table__), rows)  # type: ignore[attr-defined]
         return
     existing = fields_of(session, ticket_id)
     for name, (value, confidence, evidence) in values.items():

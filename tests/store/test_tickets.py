@@ -158,3 +158,29 @@ def test_an_inserted_ticket_is_a_loaded_row_whose_changes_are_written(engine: En
         again = session.get(Ticket, ticket.id)
         assert again is not None and again.status == "in_review" and again.targets == ["@a", "@b"]
         assert again.emergency and again.subject == "filled first" and again.reference == ticket.reference
+
+
+def test_a_draft_has_the_model_defaults_and_inserts_as_the_same_row(engine: Engine) -> None:
+    from sqlalchemy.orm.attributes import instance_state
+
+    from store.models import Ticket
+    from store.tickets import TicketDraft, insert_draft
+
+    built = Ticket(reference="", received_at=WHEN)
+    draft = TicketDraft(received_at=WHEN)
+    volatile = {"id", "reference", "created_at", "updated_at"}  # the id and reference come with the INSERT
+    columns = [c.key for c in Ticket.__table__.columns]  # type: ignore[attr-defined]
+    assert {k: getattr(draft, k) for k in columns if k not in volatile} == {
+        k: getattr(built, k) for k in columns if k not in volatile}
+    assert draft.signals is not TicketDraft(received_at=WHEN).signals  # a fresh list per draft, as the model's
+    draft.subject, draft.targets, draft.emergency = "drafted", ["@a"], True
+    with session_scope(engine) as session:
+        ticket = insert_draft(session, draft)
+        assert isinstance(ticket, Ticket) and ticket in session and ticket.id is not None
+        assert ticket.reference.startswith("LE-2026-") and ticket.targets == ["@a"] and ticket.emergency
+        assert instance_state(ticket).persistent and not session.dirty and not session.new  # nothing left to flush
+        ticket.status = "in_review"  # a change after the INSERT is an UPDATE, as on a loaded row
+    with session_scope(engine) as session:
+        again = session.get(Ticket, ticket.id)
+        assert again is not None and again.status == "in_review" and again.subject == "drafted"
+        assert again.targets == ["@a"] and again.emergency and again.reference == ticket.reference

@@ -15,7 +15,7 @@ from nlp.types import FIELDS, Extraction, Signal
 from store.blocklist import blocked_reason
 from store.corrections import compute_due_at
 from store.models import RawMessage, Ticket, utcnow
-from store.tickets import set_fields
+from store.tickets import TicketDraft, set_fields
 from triage import completeness
 from triage.parse import ParsedMail
 
@@ -46,7 +46,7 @@ def apply_extraction(
     store_fields(session, ticket.id, result, fill_only=fill_only, new_ticket=new_ticket)
 
 
-def apply_values(ticket: Ticket, result: Extraction, *, fill_only: bool) -> None:
+def apply_values(ticket: Ticket | TicketDraft, result: Extraction, *, fill_only: bool) -> None:
     """The ticket's own columns from the extraction (no statement: a new ticket is inserted with them)."""
     for name in TICKET_FIELDS:
         value = getattr(result, name)
@@ -73,12 +73,12 @@ def store_fields(session: Session, ticket_id: int, result: Extraction, *, fill_o
         value = getattr(result, name)
         if fill_only and value in (None, [], False):
             continue
-        evidence = [asdict(e) for e in result.evidence.get(name, [])]
+        evidence = [e.to_json() for e in result.evidence.get(name, ())]
         values[name] = (_json_value(value), result.confidence.get(name), evidence)
     set_fields(session, ticket_id, values, new_ticket=new_ticket)
 
 
-def flag_for_review(ticket: Ticket, reasons: list[str]) -> None:
+def flag_for_review(ticket: Ticket | TicketDraft, reasons: list[str]) -> None:
     """Add reasons to the ticket's manual-review flag (keeping earlier ones)."""
     if not reasons:
         return
@@ -87,7 +87,7 @@ def flag_for_review(ticket: Ticket, reasons: list[str]) -> None:
     ticket.review_reason = "; ".join(dict.fromkeys([*known, *reasons]))[:10_000]
 
 
-def flag_blocked_sender(session: Session, ticket: Ticket, address: str) -> str | None:
+def flag_blocked_sender(session: Session, ticket: Ticket | TicketDraft, address: str) -> str | None:
     """A blocked sender's mail is filed (evidence) but flagged, with a high-severity signal; returns the reason."""
     reason = blocked_reason(session, address) if address else None
     if reason is None:

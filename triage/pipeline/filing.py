@@ -12,7 +12,7 @@ from nlp.types import Extraction
 from store import audit
 from store.messages import insert_message, mark_filed
 from store.models import RawMessage, Ticket, utcnow
-from store.tickets import create_ticket, insert_ticket
+from store.tickets import TicketDraft, create_ticket, insert_draft
 from triage.parse import ParsedMail
 from triage.pipeline.ack import acknowledge
 from triage.pipeline.context import PipelineContext
@@ -52,36 +52,38 @@ def file_step(
     ``row`` may come from another session: it is only read, and marked filed by one UPDATE that
     also checks it is still "archived" (``AlreadyFiled`` otherwise).
     """
-    ticket, how = find_thread(session, ctx.settings, parsed, raw, mail_class)
-    new_ticket = ticket is None
-    if ticket is None:  # filled in memory, then inserted with one statement (no UPDATE after)
-        ticket = Ticket(
-            reference="",  # allocated by insert_ticket
-            received_at=received_at(row, parsed),
-            mailbox=ctx.mailbox,
-            mail_class=mail_class,
-            status="spam" if mail_class == "spam" else "new",
-            subject=parsed.subject[:5000],
-            sender_address=parsed.from_address[:320] or None,
-            sender_name=parsed.from_name[:500] or None,
-        )
-    ticket.updated_at = utcnow()
+    found, how = find_thread(session, ctx.settings, parsed, raw, mail_class)
+    new_ticket = found is None
     errors = problems + (result.errors if result is not None else [])
+    # a new ticket is filled as a plain draft, then inserted with one statement (no UPDATE after)
+    target: Ticket | TicketDraft = found if found is not None else TicketDraft(
+        received_at=received_at(row, parsed),
+        mailbox=ctx.mailbox,
+        mail_class=mail_class,
+        status="spam" if mail_class == "spam" else "new",
+        subject=parsed.subject[:5000],
+        sender_address=parsed.from_address[:320] or None,
+        sender_name=parsed.from_name[:500] or None,
+    )
+    target.updated_at = utcnow()
     if result is not None:
-        apply_values(ticket, result, fill_only=not new_ticket)
-    flag_for_review(ticket, errors)
-    flag_blocked_sender(session, ticket, parsed.from_address)
-    if new_ticket:
-        insert_ticket(session, ticket)
-    elif mail_class == "human" and ticket.status in REOPEN_STATUSES:
-        audit.record(session, "ticket_reopened", ticket_id=ticket.id, old=ticket.status, new="in_review")
-        ticket.status, ticket.closed_at = "in_review", None
+        apply_values(target, result, fill_only=not new_ticket)
+    flag_for_review(target, errors)
+    flag_blocked_sender(session, target, parsed.from_address)
+    if isinstance(target, TicketDraft):
+        ticket = insert_draft(session, target)
+    else:
+        ticket = target
+        if mail_class == "human" and ticket.status in REOPEN_STATUSES:
+            audit.record(session, "ticket_reopened", ticket_id=ticket.id, old=ticket.status, new="in_review")
+            ticket.status, ticket.closed_at = "in_review", None
+        session.add(ticket)
     assert ticket.id is not None
     if result is not None:
         store_fields(session, ticket.id, result, fill_only=not new_ticket, new_ticket=new_ticket)
-    session.add(ticket)
-    insert_message(session, inbound_message(ticket, row, parsed, mail_class, result, "; ".join(errors) or None))
-    if not mark_filed(session, row, ticket.id, mail_class, "; ".join(errors) or None):
+    error = "; ".join(errors) or None
+    insert_message(session, inbound_message(ticket, row, parsed, mail_class, result, error))
+    if not mark_filed(session, row, ticket.id, mail_class, error):
         raise AlreadyFiled(row.sha256)
     audit.record(session, "ticket_created" if new_ticket else "message_threaded", ticket_id=ticket.id,
                  detail={"message_id": parsed.message_id, "mail_class": mail_class, "how": how,
