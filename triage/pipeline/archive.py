@@ -10,9 +10,10 @@ from store.models import RawMessage
 from triage.mailbox.base import Fetched
 from triage.parse import MSGID_RE, top_received_time
 from triage.pipeline.context import PipelineContext
-from triage.pipeline.headers import header_block, header_pairs
+from triage.pipeline.headers import header_block, headers_named
 
 log = logging.getLogger(__name__)
+ARCHIVE_HEADERS = frozenset({"message-id", "received"})  # what the raw row keeps of the headers
 
 
 def archive_fetched(ctx: PipelineContext, item: Fetched) -> RawMessage:
@@ -37,7 +38,7 @@ def archive_batch(ctx: PipelineContext, items: list[Fetched]) -> list[RawMessage
 
 
 def _fields(ctx: PipelineContext, sha: str, item: Fetched) -> RawFields:
-    pairs = header_pairs(header_block(item.raw))
+    pairs = headers_named(header_block(item.raw), ARCHIVE_HEADERS)
     ids = MSGID_RE.findall(next((v for k, v in pairs if k.lower() == "message-id"), ""))
     return RawFields(
         sha=sha,
