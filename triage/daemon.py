@@ -5,7 +5,7 @@ archive the batch + commit -> read each message (parse/classify/extract, in the 
 file them all (thread/file/queue ack) + ONE commit (a failure: each message alone) -> mark the
 batch processed on the server (one UID MOVE) -> advance the checkpoint. A crash anywhere
 re-fetches the message on restart, and the raw bytes' SHA-256 says how far it got.
-SIGTERM/SIGINT file what was read; what was filed is still marked, the rest stays on the server.
+SIGTERM/SIGINT file a batch already read; what was filed is still marked, the rest stays on the server.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import logging
 import signal
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -39,7 +41,7 @@ from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
 from triage.pipeline.process import Filing, finish, finish_many
 from triage.pipeline.reading import Arrival
-from triage.pipeline.workers import Ready, make_extracting
+from triage.pipeline.workers import Item, Ready, make_extracting
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -48,22 +50,28 @@ BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 ONCE_MAX_ATTEMPTS = 5
 DELIVER_LIMIT = 100
+READ_AHEAD = 2  # batches handed to the worker beyond the one being filed
+READ_POLL_SECONDS = 0.2  # how often a wait for the worker looks for a stop request
 
 
 @dataclass
 class Staged:
-    """One message of a staged batch: archived, its reading (parse, classify, extract) under way."""
+    """One message of a staged batch: archived, and read unless an earlier run filed it."""
 
     item: Fetched
     row: RawMessage
-    future: Future[Ready] | None = None  # None: filed by an earlier run, only to be marked
+    read: bool = False  # False: filed by an earlier run, only to be marked
 
 
 @dataclass
 class StagedBatch:
-    """A batch archived and handed to extraction; filed later, while the next batch is extracted."""
+    """A batch archived and handed to the worker (one task); filed later, while the next batches are read."""
 
     entries: list[Staged] = field(default_factory=list)
+    future: Future[list[Ready]] | None = None  # the readings of the entries with ``read``, in order
+
+    def items(self) -> list[Item]:
+        return [(entry.item.raw, Arrival.of(entry.row)) for entry in self.entries if entry.read]
 
 
 class LeadershipLost(Exception):
@@ -97,7 +105,7 @@ class Daemon:
         signal.signal(signal.SIGINT, self._on_signal)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        log.info("signal %s: filing the messages already read, then exiting", signal.Signals(signum).name)
+        log.info("signal %s: filing the batch already read, then exiting", signal.Signals(signum).name)
         self.stop.set()
 
     # --- steps
@@ -150,35 +158,32 @@ class Daemon:
                 self.metrics.fetched(self.source.name)
         with self.ctx.timed_batch("archive", len(batch)):
             rows = archive_batch(self.ctx, batch)
-        for item, row in zip(batch, rows, strict=True):
-            entry = Staged(item, row)
-            if row.state == "archived":
-                entry.future = self.extraction.submit(item.raw, Arrival.of(row))
-            staged.entries.append(entry)
+        staged.entries = [Staged(item, row, read=row.state == "archived")
+                          for item, row in zip(batch, rows, strict=True)]
+        items = staged.items()
+        if items:
+            staged.future = self.extraction.submit_many(items)
         return staged
 
     def complete(self, staged: StagedBatch) -> None:
         """File the staged messages (one transaction), then mark them processed and checkpoint once.
 
-        The reading of each message is awaited in order; a stop request while waiting ends the
-        batch early: what was read is still filed and marked, the rest stays on the server. A lost
-        leadership files nothing more. Any other failure leaves the batch's messages on the server:
-        they are fetched again, and their SHA-256 rows say how far each got.
+        A stop request while the worker still reads the batch leaves the whole batch on the
+        server (its archive rows forgotten). A lost leadership files nothing more. Any other
+        failure leaves the batch's messages on the server: they are fetched again, and their
+        SHA-256 rows say how far each got.
         """
-        handled: list[tuple[Fetched, RawMessage]] = []
-        to_file: list[Filing] = []
+        readings = self._readings(staged)
+        if readings is None:
+            self.abandon(staged)
+            return
+        reads = [entry for entry in staged.entries if entry.read]
+        to_file: list[Filing] = [(entry.row, entry.item.raw, prep, result)
+                                 for entry, (prep, result) in zip(reads, readings, strict=True)]
+        handled = [(entry.item, entry.row) for entry in staged.entries]
         try:
-            for n, entry in enumerate(staged.entries):
-                if self.stop.is_set():
-                    self.abandon(StagedBatch(staged.entries[n:]))
-                    break
-                if entry.future is not None:
-                    with self.ctx.timed("read_wait"):  # the time filing waited for the worker
-                        prep, result = self.extraction.result(entry.future, entry.item.raw, Arrival.of(entry.row))
-                    to_file.append((entry.row, entry.item.raw, prep, result))
-                handled.append((entry.item, entry.row))
             if to_file and not self.leader.check():
-                handled = [(item, row) for item, row in handled if row.state != "archived"]
+                handled = [(entry.item, entry.row) for entry in staged.entries if not entry.read]
                 raise LeadershipLost(self.source.name)
             for outcome in finish_many(self.ctx, to_file):
                 self._count(outcome)
@@ -188,11 +193,21 @@ class Daemon:
             raise
         self._settle(handled)
 
+    def _readings(self, staged: StagedBatch) -> list[Ready] | None:
+        """The worker's readings of the batch, in order; None when a stop request came first."""
+        if staged.future is None:
+            return []
+        with self.ctx.timed("read_wait"):  # the time filing waited for the worker
+            while not staged.future.done():
+                if self.stop.is_set():
+                    return None
+                wait_for([staged.future], timeout=READ_POLL_SECONDS)
+        return self.extraction.result_many(staged.future, staged.items())
+
     def abandon(self, staged: StagedBatch) -> None:
-        """Stopping: cancel pending extractions and forget unfiled archive rows (the mail stays on the server)."""
-        for entry in staged.entries:
-            if entry.future is not None:
-                entry.future.cancel()
+        """Stopping: cancel the pending reading and forget unfiled archive rows (the mail stays on the server)."""
+        if staged.future is not None:
+            staged.future.cancel()
         self._release([entry.row for entry in staged.entries])
 
     def handle_batch(self, batch: list[Fetched]) -> None:
@@ -258,28 +273,29 @@ class Daemon:
     def cycle(self) -> int:
         """Process everything waiting; returns how many messages were filed.
 
-        Batches overlap: batch k+1 is archived and handed to extraction before batch k is filed
-        and its acknowledgments delivered, so the extraction worker never waits for the filing.
+        Batches overlap: up to ``READ_AHEAD`` batches are archived and handed to the worker
+        before the oldest is filed and its acknowledgments delivered, so the worker always has
+        mail to read while the daemon files, marks and delivers.
         """
         before = self.processed
-        waiting: StagedBatch | None = None
+        waiting: deque[StagedBatch] = deque()
         try:
             for batch in self.source.fetch_batches(self._last_uid, self.settings.batch_size):
-                staged = self.stage(batch)
-                if waiting is not None:
-                    self.complete(waiting)
-                    waiting = None
+                waiting.append(self.stage(batch))
+                if len(waiting) > READ_AHEAD:
+                    self.complete(waiting.popleft())
                     if self.stop.is_set():
-                        self.abandon(staged)
                         return self.processed - before
                     self.deliver()
-                waiting = staged
-            if waiting is not None:
-                self.complete(waiting)
-                waiting = None
+            while waiting:
+                self.complete(waiting.popleft())
+                if self.stop.is_set():
+                    return self.processed - before
+                if waiting:
+                    self.deliver()
         finally:
-            if waiting is not None:  # an error or a lost leadership between two batches
-                self.abandon(waiting)
+            for staged in waiting:  # a stop, an error or a lost leadership: not filed, left on the server
+                self.abandon(staged)
         if self.stop.is_set():
             return self.processed - before
         self._polled()

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from nlp.extractor import Extractor
 from nlp.types import Extraction, MessageInput
@@ -39,6 +39,8 @@ _WORKER: tuple[ReadingContext, Extractor] | None = None  # one per worker proces
 
 
 Ready = tuple[Prepared, Extraction | None]
+T = TypeVar("T")
+Item = tuple[bytes, Arrival]  # a message to read: its raw bytes and what the archive knows of its receipt
 
 
 class Extracting(Protocol):
@@ -47,6 +49,8 @@ class Extracting(Protocol):
     def start(self) -> None: ...
     def submit(self, raw: bytes, arrival: Arrival) -> Future[Ready]: ...
     def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready: ...
+    def submit_many(self, items: list[Item]) -> Future[list[Ready]]: ...
+    def result_many(self, future: Future[list[Ready]], items: list[Item]) -> list[Ready]: ...
     def close(self) -> None: ...
 
 
@@ -61,8 +65,8 @@ def read_message(ctx: Reading, extractor: Extractor, raw: bytes, arrival: Arriva
     return prep, result
 
 
-def _done(value: Ready) -> Future[Ready]:
-    future: Future[Ready] = Future()
+def _done(value: T) -> Future[T]:
+    future: Future[T] = Future()
     future.set_result(value)
     return future
 
@@ -83,6 +87,12 @@ class InlineExtraction:
         return _done(read_message(self.ctx, self.extractor(), raw, arrival))
 
     def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready:
+        return future.result()
+
+    def submit_many(self, items: list[Item]) -> Future[list[Ready]]:
+        return _done([read_message(self.ctx, self.extractor(), raw, arrival) for raw, arrival in items])
+
+    def result_many(self, future: Future[list[Ready]], items: list[Item]) -> list[Ready]:
         return future.result()
 
     def close(self) -> None:
@@ -114,6 +124,11 @@ def _init_worker(settings: Settings) -> None:
 def _read_in_worker(raw: bytes, arrival: Arrival) -> Ready:
     assert _WORKER is not None, "worker initializer did not run"
     return read_message(*_WORKER, raw, arrival)
+
+
+def _read_each(task: Callable[[bytes, Arrival], Ready], items: list[Item]) -> list[Ready]:
+    """One task for several messages: one round trip to the worker instead of one per message."""
+    return [task(raw, arrival) for raw, arrival in items]
 
 
 def _ping() -> bool:
@@ -176,6 +191,31 @@ class WorkerExtraction:
             log.warning("extraction worker died; retrying message %s alone in a new worker", arrival.sha256[:12])
         if born == self._generation:
             self._restart()
+        return self._alone(raw, arrival)
+
+    def submit_many(self, items: list[Item]) -> Future[list[Ready]]:
+        """Several messages as one task (a batch): the worker reads them in order."""
+        try:
+            future = self.pool.submit(_read_each, self.task, items)
+        except BrokenProcessPool:
+            self._restart()
+            future = self.pool.submit(_read_each, self.task, items)
+        self._born[id(future)] = self._generation
+        return future
+
+    def result_many(self, future: Future[list[Ready]], items: list[Item]) -> list[Ready]:
+        """The messages read, in order; when the worker died, each is retried alone (see ``result``)."""
+        born = self._born.pop(id(future), self._generation)
+        try:
+            return future.result()
+        except (BrokenProcessPool, CancelledError):
+            log.warning("extraction worker died reading %d messages; retrying each alone in a new worker", len(items))
+        if born == self._generation:
+            self._restart()
+        return [self._alone(raw, arrival) for raw, arrival in items]
+
+    def _alone(self, raw: bytes, arrival: Arrival) -> Ready:
+        """One message in a fresh task; the one that kills the worker again is returned unread."""
         try:
             return self.pool.submit(self.task, raw, arrival).result()
         except BrokenProcessPool:

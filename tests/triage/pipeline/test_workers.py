@@ -97,3 +97,37 @@ def test_daemon_files_a_backlog_through_the_worker_without_loading_models_itself
         assert sorted(t.subject for t in tickets) == sorted(subjects)  # three overlapping batches, all filed once
         assert {t.request_type for t in tickets} == {"preservation"}
     assert daemon.processed == 7
+
+
+def test_a_batch_is_read_in_one_task_and_in_order(settings: Settings) -> None:
+    s = _settings(settings)
+    other = mail(subject="Data disclosure request - case 2026/5", body="We request the subscriber data of @x.\n")
+    items = [(REQUEST, ARRIVAL), (other, ARRIVAL), (REQUEST, ARRIVAL)]
+    pool = WorkerExtraction(s)
+    try:
+        got = pool.result_many(pool.submit_many(items), items)
+    finally:
+        pool.close()
+    inline = InlineExtraction(ReadingContext(s, ParseLimits.from_settings(s)), lambda: build_extractor(s))
+    want = inline.result_many(inline.submit_many(items), items)
+    assert [p.parsed.subject for p, _ in got] == [p.parsed.subject for p, _ in want] == [
+        "Preservation request - ref 2026/778", "Data disclosure request - case 2026/5",
+        "Preservation request - ref 2026/778"]
+    assert [r.request_type if r else None for _, r in got] == [r.request_type if r else None for _, r in want]
+
+
+def test_a_worker_dying_in_a_batch_costs_only_the_poisoned_message(settings: Settings) -> None:
+    pool = PoisonableWorkers(_settings(settings))
+    poison = mail(subject=f"Poisoned {POISON.decode()}")
+    first = [(REQUEST, ARRIVAL), (poison, ARRIVAL), (REQUEST, ARRIVAL)]
+    second = [(REQUEST, ARRIVAL)]
+    try:
+        futures = [pool.submit_many(first), pool.submit_many(second)]  # the second is in flight when it dies
+        results = [pool.result_many(futures[0], first), pool.result_many(futures[1], second)]
+    finally:
+        pool.close()
+    flat = results[0] + results[1]
+    assert [r.request_type if r else None for _, r in flat] == ["preservation", None, "preservation",
+                                                                "preservation"]
+    assert flat[1][0].error == "processing failed: the extraction worker process died while reading this message"
+    assert all(p.error is None for i, (p, _) in enumerate(flat) if i != 1)
