@@ -9,6 +9,7 @@ again is filed with the error stated, and the daemon goes on.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import logging
@@ -119,6 +120,9 @@ def _init_worker(settings: Settings) -> None:
     extractor = build_extractor(settings)
     extractor.extract(WARM_UP_MESSAGE, budget=math.inf)
     _WORKER = (ReadingContext(settings, ParseLimits.from_settings(settings)), extractor)
+    # At exit (after the pool's own exit work has flushed the results), skip tearing down the
+    # models object by object: the worker holds no file or connection, and that took ~0.5 s.
+    atexit.register(os._exit, 0)
 
 
 def _read_in_worker(raw: bytes, arrival: Arrival) -> Ready:
