@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -20,11 +22,14 @@ def test_chain_detects_edit_and_delete(engine) -> None:
         assert [p.event_id for p in verify_chain(s)] == [5]
 
 
-def _concurrent_appends(url: str, writers: int = 4, each: int = 15, write_first: bool = False) -> list:
+def _run_writers(
+    url: str, writers: int, each: int, transaction: Callable[[Session, int, int], None], events_per_transaction: int
+) -> list:
+    """``writers`` threads, each committing ``each`` transactions of ``transaction(session, writer, i)``;
+    the chain's problems after all of them (and every event written)."""
     import threading
 
     from store.db import make_engine
-    from store.tickets import allocate_reference
 
     engine = make_engine(url)
     errors: list[BaseException] = []
@@ -33,10 +38,7 @@ def _concurrent_appends(url: str, writers: int = 4, each: int = 15, write_first:
         try:
             for i in range(each):
                 with Session(engine) as s:
-                    if write_first:  # as filing does: the reference upsert first, then the chain reads its head
-                        allocate_reference(s, 2026)
-                    record(s, "concurrent", actor=f"w{n}", new=i)
-                    record(s, "concurrent again", actor=f"w{n}", new=i)
+                    transaction(s, n, i)
                     s.commit()
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -51,8 +53,20 @@ def _concurrent_appends(url: str, writers: int = 4, each: int = 15, write_first:
         problems = verify_chain(s)
         count = len(s.exec(__import__("sqlmodel").select(AuditEvent)).all())
     engine.dispose()
-    assert count == 2 * writers * each
+    assert count == events_per_transaction * writers * each
     return problems
+
+
+def _concurrent_appends(url: str, writers: int = 4, each: int = 15, write_first: bool = False) -> list:
+    from store.tickets import allocate_reference
+
+    def transaction(s: Session, n: int, i: int) -> None:
+        if write_first:  # as filing does: the reference upsert first, then the chain reads its head
+            allocate_reference(s, 2026)
+        record(s, "concurrent", actor=f"w{n}", new=i)
+        record(s, "concurrent again", actor=f"w{n}", new=i)
+
+    return _run_writers(url, writers, each, transaction, 2)
 
 
 def test_concurrent_writers_never_fork_the_chain_sqlite(db_url: str) -> None:
@@ -224,36 +238,13 @@ def test_record_many_once_the_head_is_known_is_one_insert(engine) -> None:
 
 
 def _concurrent_batches(url: str, writers: int = 4, each: int = 10) -> list:
-    import threading
-
     from store.audit import NewEvent, record_many
-    from store.db import make_engine
 
-    engine = make_engine(url)
-    errors: list[BaseException] = []
+    def transaction(s: Session, n: int, i: int) -> None:
+        record_many(s, [NewEvent("batch", actor=f"w{n}", new=[i, j]) for j in range(3)])
+        record(s, "single", actor=f"w{n}", new=i)
 
-    def work(n: int) -> None:
-        try:
-            for i in range(each):
-                with Session(engine) as s:
-                    record_many(s, [NewEvent("batch", actor=f"w{n}", new=[i, j]) for j in range(3)])
-                    record(s, "single", actor=f"w{n}", new=i)
-                    s.commit()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    with Session(engine) as s:
-        problems = verify_chain(s)
-        count = len(s.exec(__import__("sqlmodel").select(AuditEvent)).all())
-    engine.dispose()
-    assert count == 4 * writers * each
-    return problems
+    return _run_writers(url, writers, each, transaction, 4)
 
 
 def test_concurrent_batches_never_fork_the_chain_sqlite(db_url: str) -> None:
