@@ -23,11 +23,13 @@ def acknowledge(
     sender_verified: bool | None,
     language: str | None,
     no_reply_reasons: list[str] | None = None,
+    fresh_ticket: bool = False,
 ) -> str:
     """Queue an acknowledgment or record the decision not to send; returns the decision in words.
 
     ``no_reply_reasons``: ``rules.header_no_reply_reasons`` of the mail when the caller has them
-    (computed where it was classified); else they are looked up again.
+    (computed where it was classified); else they are looked up again. ``fresh_ticket``: the ticket
+    was inserted in this transaction and nothing was queued for it since (``policy.already_acknowledged``).
     """
     # misdirected mail (issue 8): a pointer instead of the ack, under the same rules; its own sender check
     pointer = pointer_kind(settings, parsed, request_type=ticket.request_type, sender_verified=sender_verified,
@@ -35,6 +37,7 @@ def acknowledge(
     decision = policy.decide_ack(
         session, settings, parsed, ticket, new_ticket=new_ticket, mail_class=mail_class,
         sender_verified=True if pointer else sender_verified, no_reply_reasons=no_reply_reasons,
+        fresh_ticket=fresh_ticket,
     )
     if decision.send and pointer:
         row = queue_pointer(session, settings, parsed, ticket, pointer, language)

@@ -93,7 +93,7 @@ def file_step(
         session, ctx.settings, parsed, ticket, new_ticket=new_ticket, mail_class=mail_class,
         sender_verified=result.sender_verified if result is not None else None,
         language=(result.language if result is not None else None) or ticket.language,
-        no_reply_reasons=no_reply_reasons,
+        no_reply_reasons=no_reply_reasons, fresh_ticket=new_ticket,  # inserted above, nothing queued for it yet
     )
     return Outcome(ticket.reference, new_ticket, mail_class, decision, ticket.request_type)
 

@@ -77,11 +77,16 @@ def _live_ack_query() -> Select[tuple[int]]:
     ).limit(1)
 
 
-def already_acknowledged(session: Session, ticket: Ticket) -> bool:
-    """A ticket acknowledged, or with an ack queued or being sent (Outbox rows are flushed when added)."""
+def already_acknowledged(session: Session, ticket: Ticket, *, fresh_ticket: bool = False) -> bool:
+    """A ticket acknowledged, or with an ack queued or being sent (Outbox rows are flushed when added).
+
+    ``fresh_ticket``: the caller inserted the ticket in this transaction and has queued nothing for it
+    since, so no outbox row can name it (its id is new, and outbox.ticket_id is a foreign key): the
+    outbox is not asked. Without it, an ack queued earlier in the same transaction is found.
+    """
     if ticket.acknowledged_at is not None:
         return True
-    if ticket.id is None:
+    if ticket.id is None or fresh_ticket:
         return False
     return session.execute(_live_ack_query(), {"ticket_id": ticket.id}).first() is not None
 
@@ -181,15 +186,18 @@ def decide_ack(
     sender_verified: bool | None,
     now: datetime | None = None,
     no_reply_reasons: list[str] | None = None,
+    fresh_ticket: bool = False,
 ) -> AckDecision:
     """Whether to acknowledge; when yes, the rate counters are already taken in ``session``.
 
     ``no_reply_reasons``: the header rules' reasons when the caller has them already (they were
     found when the mail was classified, perhaps in another process); else they are looked up.
+    ``fresh_ticket``: see ``already_acknowledged`` (the filing step knows it; a statement saved).
     """
     now = now or utcnow()
     reasons = header_no_reply_reasons(parsed, settings) if no_reply_reasons is None else no_reply_reasons
-    decision = _decide(session, settings, parsed, ticket, new_ticket, mail_class, sender_verified, now, reasons)
+    decision = _decide(session, settings, parsed, ticket, new_ticket, mail_class, sender_verified, now, reasons,
+                       fresh_ticket=fresh_ticket)
     log.info(
         "ack decision: ticket=%s message_id=%s send=%s reason=%s",
         ticket.reference, parsed.message_id, decision.send, decision.reason,
@@ -207,6 +215,8 @@ def _decide(
     sender_verified: bool | None,
     now: datetime,
     reasons: list[str],
+    *,
+    fresh_ticket: bool = False,
 ) -> AckDecision:
     if reasons:
         return AckDecision(False, "; ".join(reasons))
@@ -214,7 +224,7 @@ def _decide(
         return AckDecision(False, f"not a human message ({mail_class})")
     if not new_ticket:
         return AckDecision(False, "follow-up to an existing ticket")
-    if already_acknowledged(session, ticket):
+    if already_acknowledged(session, ticket, fresh_ticket=fresh_ticket):
         return AckDecision(False, "ticket already acknowledged")
     gate = sender_gate(session, settings, parsed, sender_verified)
     if gate:

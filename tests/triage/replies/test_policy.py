@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -79,6 +80,27 @@ def test_already_acknowledged_ticket(settings: Settings, engine: Engine) -> None
         session.add(Outbox(ticket_id=suppressed.id, kind="ack", status="suppressed", reason="x"))
         session.flush()
         assert _decide(session, settings, parsed("human.eml"), ticket=suppressed).send
+
+
+def test_a_fresh_ticket_is_decided_without_asking_the_outbox(settings: Settings, engine: Engine) -> None:
+    """The filing step's ticket was inserted in its transaction, nothing queued for it: the same decision
+    with no outbox query; an acknowledged_at already set still counts."""
+    asked: list[str] = []
+
+    def _count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        asked.extend([statement] if "FROM outbox" in statement else [])
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        with session_scope(engine) as session:
+            assert _decide(session, settings, parsed("human.eml"), fresh_ticket=True) == AckDecision(True, None)
+            assert asked == []
+            stamped = new_ticket(session, acknowledged_at=utcnow())
+            assert not _decide(session, settings, parsed("human.eml"), ticket=stamped, fresh_ticket=True).send
+            assert _decide(session, settings, parsed("human.eml")).send
+            assert len(asked) == 1  # not fresh: the outbox is asked, as for an ack queued earlier
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
 
 
 @pytest.mark.parametrize("verified", [False, None])
