@@ -1,10 +1,11 @@
 """The stateless rules' findings for the last few mails, keyed by everything the rules read.
 
-The pipeline asks for the findings twice per mail (to classify it, then to decide the ack); with
-the answer kept here, the thirteen rules run once in a process. The key is a snapshot of the
-rules' inputs, so a mail changed in between, or another settings object, is looked up afresh.
-Across processes (classified in a reading worker), pass the reasons along instead:
-``decide_ack(no_reply_reasons=...)``.
+The pipeline asks once per mail (``classify_with_reasons``) and hands the reasons to
+``decide_ack(no_reply_reasons=...)``, which then does not ask; a caller that asks for the class and
+the reasons separately (``classify``, then ``header_no_reply_reasons`` or ``decide_ack`` without
+them) gets the second answer from here, so the thirteen rules still run once in a process. The key
+is a snapshot of the rules' inputs, so a mail changed in between, or another settings object, is
+looked up afresh.
 """
 
 from __future__ import annotations
