@@ -24,12 +24,15 @@ def acknowledge(
     language: str | None,
     no_reply_reasons: list[str] | None = None,
     fresh_ticket: bool = False,
+    preceding: outbox.Preceding = outbox.Preceding(),
 ) -> str:
     """Queue an acknowledgment or record the decision not to send; returns the decision in words.
 
     ``no_reply_reasons``: ``rules.header_no_reply_reasons`` of the mail when the caller has them
     (computed where it was classified); else they are looked up again. ``fresh_ticket``: the ticket
     was inserted in this transaction and nothing was queued for it since (``policy.already_acknowledged``).
+    ``preceding``: the caller's rows still to write (its thread entry and audit event), written before
+    the acknowledgment's own, in the same statements.
     """
     # misdirected mail (issue 8): a pointer instead of the ack, under the same rules; its own sender check
     pointer = pointer_kind(settings, parsed, request_type=ticket.request_type, sender_verified=sender_verified,
@@ -40,11 +43,12 @@ def acknowledge(
         fresh_ticket=fresh_ticket,
     )
     if decision.send and pointer:
+        outbox.write_preceding(session, preceding)
         row = queue_pointer(session, settings, parsed, ticket, pointer, language)
         return f"pointer ({pointer}) queued {row.message_id}"
     if decision.send:
-        row = outbox.queue_ack(session, settings, parsed, ticket, language)
+        row = outbox.queue_ack(session, settings, parsed, ticket, language, preceding)
         return f"ack queued {row.message_id}"
     reason = decision.reason or "no reason given"
-    outbox.record_suppressed(session, ticket, reason)
+    outbox.record_suppressed(session, ticket, reason, preceding)
     return f"no ack: {reason}"

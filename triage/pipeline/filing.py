@@ -19,6 +19,7 @@ from triage.pipeline.context import PipelineContext
 from triage.pipeline.file import apply_values, flag_blocked_sender, flag_for_review, inbound_message, store_fields
 from triage.pipeline.reading import Arrival
 from triage.pipeline.thread import find_thread
+from triage.replies.outbox import Preceding
 
 REOPEN_STATUSES = ("waiting_on_authority", "responded", "closed")
 
@@ -82,18 +83,23 @@ def file_step(
     if result is not None:
         store_fields(session, ticket.id, result, fill_only=not new_ticket, new_ticket=new_ticket)
     error = "; ".join(errors) or None
-    insert_message(session, inbound_message(ticket, row, parsed, mail_class, result, error))
     if not mark_filed(session, row, ticket.id, mail_class, error):
         raise AlreadyFiled(row.sha256)
-    audit.record(session, "ticket_created" if new_ticket else "message_threaded", ticket_id=ticket.id,
-                 detail={"message_id": parsed.message_id, "mail_class": mail_class, "how": how,
-                         "raw_sha256": row.sha256})
-    session.flush()  # the filing's one flush (the audit row is already written; it does not flush)
+    # the thread entry and the audit event are written by the acknowledgment step, each in one statement
+    # with its own row of the same table (the event before the ack's in the chain, as if recorded here)
+    filed = Preceding(
+        events=(audit.NewEvent("ticket_created" if new_ticket else "message_threaded", ticket_id=ticket.id,
+                               detail={"message_id": parsed.message_id, "mail_class": mail_class, "how": how,
+                                       "raw_sha256": row.sha256}),),
+        thread_rows=(inbound_message(ticket, row, parsed, mail_class, result, error),),
+    )
+    session.flush()  # the filing's one flush (its Core writes do not flush)
     decision = acknowledge(
         session, ctx.settings, parsed, ticket, new_ticket=new_ticket, mail_class=mail_class,
         sender_verified=result.sender_verified if result is not None else None,
         language=(result.language if result is not None else None) or ticket.language,
         no_reply_reasons=no_reply_reasons, fresh_ticket=new_ticket,  # inserted above, nothing queued for it yet
+        preceding=filed,
     )
     return Outcome(ticket.reference, new_ticket, mail_class, decision, ticket.request_type)
 

@@ -8,16 +8,18 @@ loop (:mod:`triage.replies.sender`) delivers what is queued. The acknowledgment 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Insert, Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session
 
-from store.audit import record
+from store.audit import NewEvent, record_many
 from store.models import Outbox, Ticket, TicketMessage, utcnow
 from triage.guidance.ack import completeness_note
 from triage.parse import ParsedMail
@@ -69,6 +71,23 @@ class Queued:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Preceding:
+    """Rows the caller still has to write, which come before this module's own: written WITH them, one
+    statement per table instead of two (the filing's thread entry and audit event, per message)."""
+
+    events: tuple[NewEvent, ...] = ()
+    thread_rows: tuple[dict[str, Any], ...] = ()  # TicketMessage columns, raw_message_id included
+
+
+def write_preceding(session: Session, pre: Preceding) -> None:
+    """Write them alone, in their order (for a path that writes no rows of this module's)."""
+    if pre.thread_rows:
+        session.execute(_thread_insert(), list(pre.thread_rows))
+    if pre.events:
+        record_many(session, pre.events)
+
+
 def _write_row(session: Session, ticket_id: int, mailbox: str, *, kind: str, status: str,
                to_address: str | None, reason: str | None = None, from_address: str | None = None,
                message_id: str | None = None, subject: str = "", raw: bytes | None = None,
@@ -87,20 +106,25 @@ def _write_row(session: Session, ticket_id: int, mailbox: str, *, kind: str, sta
                   raw, due, created)
 
 
-def write_outgoing(session: Session, settings: Settings, ticket: Ticket, msg: Outgoing, *, kind: str) -> Queued:
-    """An Outbox row (queued) and its outbound TicketMessage for an already built message."""
+def write_outgoing(session: Session, settings: Settings, ticket: Ticket, msg: Outgoing, *, kind: str,
+                   thread_before: Sequence[dict[str, Any]] = ()) -> Queued:
+    """An Outbox row (queued) and its outbound TicketMessage for an already built message.
+
+    ``thread_before``: thread entries to insert before the outbound one, in the same statement."""
     ticket_id = _ensure_id(session, ticket)
     now = utcnow()
     row = _write_row(session, ticket_id, ticket.mailbox, kind=kind, status="queued", to_address=msg.get("To"),
                      from_address=settings.from_address, message_id=msg.get("Message-ID"),
                      subject=msg.get("Subject") or "", raw=msg.raw, next_attempt_at=now)
-    session.execute(_thread_insert(), {  # a plain INSERT: nothing here needs the ORM object
-        "ticket_id": ticket_id, "direction": "outbound", "outbox_id": row.id, "mail_class": "human",
-        "message_id": row.message_id, "in_reply_to": msg.get("In-Reply-To"), "references": msg.get("References"),
-        "from_address": settings.from_address, "to_addresses": row.to_address, "subject": row.subject,
-        "date": now, "created_at": now, "author": "system", "body_text": msg.text, "body_html": None,
-        "headers": [[k, v] for k, v in msg.headers], "attachments": [], "extraction": None, "error": None,
-    })
+    outbound = {  # a plain INSERT: nothing here needs the ORM object
+        "ticket_id": ticket_id, "direction": "outbound", "raw_message_id": None, "outbox_id": row.id,
+        "mail_class": "human", "message_id": row.message_id, "in_reply_to": msg.get("In-Reply-To"),
+        "references": msg.get("References"), "from_address": settings.from_address, "to_addresses": row.to_address,
+        "subject": row.subject, "date": now, "created_at": now, "author": "system", "body_text": msg.text,
+        "body_html": None, "headers": [[k, v] for k, v in msg.headers], "attachments": [], "extraction": None,
+        "error": None,
+    }
+    session.execute(_thread_insert(), [*thread_before, outbound] if thread_before else outbound)
     return row
 
 
@@ -117,9 +141,12 @@ def add_outgoing(
 
 
 def queue_ack(
-    session: Session, settings: Settings, parsed: ParsedMail, ticket: Ticket, language: str | None
+    session: Session, settings: Settings, parsed: ParsedMail, ticket: Ticket, language: str | None,
+    preceding: Preceding = Preceding(),
 ) -> Queued:
-    """Compose the acknowledgment of ``ticket`` and queue it; the caller commits with the ticket."""
+    """Compose the acknowledgment of ``ticket`` and queue it; the caller commits with the ticket.
+
+    ``preceding``: the caller's rows, written first, each with this function's row of the same table."""
     note_lang = template_language(language)
     note = completeness_note(
         settings, lang=note_lang, reference=ticket.reference, request_type=ticket.request_type,
@@ -137,17 +164,23 @@ def queue_ack(
         references=threading_references(parsed.references, parsed.message_id),
         language=lang,
     )
-    row = write_outgoing(session, settings, ticket, msg, kind="ack")
-    record(session, "ack_queued", ticket_id=row.ticket_id, detail={"outbox_id": row.id, "language": lang})
+    row = write_outgoing(session, settings, ticket, msg, kind="ack", thread_before=preceding.thread_rows)
+    queued = NewEvent("ack_queued", ticket_id=row.ticket_id, detail={"outbox_id": row.id, "language": lang})
+    record_many(session, [*preceding.events, queued])
     log.info("ack queued: ticket=%s to=%s message_id=%s", ticket.reference, row.to_address, row.message_id)
     return row
 
 
-def record_suppressed(session: Session, ticket: Ticket, reason: str) -> Queued:
-    """Record on the ticket that no acknowledgment was sent, and why (an Outbox row 'suppressed')."""
+def record_suppressed(session: Session, ticket: Ticket, reason: str, preceding: Preceding = Preceding()) -> Queued:
+    """Record on the ticket that no acknowledgment was sent, and why (an Outbox row 'suppressed').
+
+    ``preceding``: the caller's rows, written first (its audit events with this one's, in one statement)."""
     ticket_id = _ensure_id(session, ticket)
+    if preceding.thread_rows:
+        session.execute(_thread_insert(), list(preceding.thread_rows))
     row = _write_row(session, ticket_id, ticket.mailbox, kind="ack", status="suppressed", reason=reason,
                      to_address=ticket.sender_address)
-    record(session, "ack_suppressed", ticket_id=ticket_id, detail={"outbox_id": row.id, "reason": reason})
+    suppressed = NewEvent("ack_suppressed", ticket_id=ticket_id, detail={"outbox_id": row.id, "reason": reason})
+    record_many(session, [*preceding.events, suppressed])
     log.info("ack suppressed: ticket=%s reason=%s", ticket.reference, reason)
     return row

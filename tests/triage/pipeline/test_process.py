@@ -12,10 +12,11 @@ from sqlmodel import Session, col, select
 
 from store.audit import verify_chain
 from store.db import session_scope
-from store.models import Outbox, RawMessage, Ticket, TicketMessage
+from store.models import AuditEvent, Outbox, RawMessage, Ticket, TicketMessage
 from tests.triage.daemon_helpers import mail
 from triage.mailbox.base import Fetched
 from triage.pipeline import PipelineContext, process
+from triage.pipeline import ack as ack_step
 from triage.pipeline.archive import archive_fetched
 from triage.pipeline.process import Filing, finish_many
 from triage.pipeline.reading import Arrival, prepare
@@ -109,3 +110,57 @@ def test_a_message_filed_meanwhile_elsewhere_is_not_filed_twice_in_a_batch(
     assert outcomes[1].reference == "LE-2026-999999"
     with Session(engine) as s:
         assert len(s.exec(select(Ticket)).all()) == 2
+
+
+def _inserts(engine: Engine, table: str) -> list[int]:
+    """How many statements insert into ``table`` (an executemany of several rows is one)."""
+    seen: list[int] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *args: seen.extend([1] if statement.startswith(f"INSERT INTO {table} ")
+                                                                    else []))
+    return seen
+
+
+def _order(engine: Engine) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Per ticket: its thread entries' directions and its audit actions, in id order."""
+    with Session(engine) as s:
+        thread: dict[int, list[str]] = {}
+        for m in s.exec(select(TicketMessage).order_by(col(TicketMessage.id))).all():
+            thread.setdefault(m.ticket_id, []).append(m.direction)
+        actions: dict[int, list[str]] = {}
+        for e in s.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all():
+            actions.setdefault(e.ticket_id or 0, []).append(e.action)
+        assert verify_chain(s) == []
+    return thread, actions
+
+
+def test_the_filing_writes_its_thread_entry_and_audit_event_with_the_acknowledgments(
+    settings: Settings, engine: Engine
+) -> None:
+    """One INSERT into ticket_message per message (inbound and outbound rows together), the rows and
+    events in the order they had when each was written on its own."""
+    ctx = _ctx(settings, engine)
+    items = _read(ctx, [mail(subject="Request one - case 1/2026"),
+                        mail(subject="Out of office", headers={"Auto-Submitted": "auto-replied"}),
+                        mail(subject="Request three - case 3/2026", sender="k.lee@police.example")])
+    thread_inserts = _inserts(engine, "ticket_message")
+    outcomes = finish_many(ctx, items)
+    assert [o.decision.split(" ")[0] for o in outcomes] == ["ack", "no", "ack"]
+    assert len(thread_inserts) == 3
+    thread, actions = _order(engine)
+    assert list(thread.values()) == [["inbound", "outbound"], ["inbound"], ["inbound", "outbound"]]
+    assert list(actions.values()) == [["ticket_created", "ack_queued"], ["ticket_created", "ack_suppressed"],
+                                      ["ticket_created", "ack_queued"]]
+
+
+def test_a_pointer_comes_after_the_filings_own_rows(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pointer is written by another module: the filing's rows are written first, alone."""
+    monkeypatch.setattr(ack_step, "pointer_kind", lambda *args, **kwargs: "press")
+    ctx = PipelineContext.build(settings.model_copy(update={
+        "use_spacy": False, "ack_unverified": True, "press_address": "press@platform.example"}), engine)
+    finish_many(ctx, _read(ctx, [mail(subject="A question from a journalist"), mail(subject="Another question")]))
+    thread, actions = _order(engine)
+    assert list(thread.values()) == [["inbound", "outbound"]] * 2
+    assert list(actions.values()) == [["ticket_created", "pointer_queued"]] * 2
