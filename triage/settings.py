@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -258,7 +259,17 @@ class Settings(BaseSettings):
 
     def ours(self) -> set[str]:
         """Every address this deployment sends from or receives at, lowercased."""
-        return {a.lower() for a in [self.from_address, self.imap_user, *self.own_addresses] if "@" in a}
+        return set(self.our_addresses())
+
+    def our_addresses(self) -> frozenset[str]:
+        """``ours()`` unchangeable, built once per set of addresses (the reply rules ask for it per mail)."""
+        return _our_addresses(self.from_address, self.imap_user, tuple(self.own_addresses))
+
+
+@lru_cache(maxsize=64)
+def _our_addresses(from_address: str, imap_user: str, own_addresses: tuple[str, ...]) -> frozenset[str]:
+    """Keyed by the addresses themselves: settings changed in place, or copied, are looked up afresh."""
+    return frozenset(a.lower() for a in [from_address, imap_user, *own_addresses] if "@" in a)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from triage.parse import ParsedMail
-from triage.replies.addresses import base_address, is_own_address, is_system_address, local_part, return_path
+from triage.replies.addresses import (
+    base_address,
+    is_own_address,
+    is_system_address,
+    local_part,
+    own_bases,
+    return_path,
+)
 from triage.replies.bounces import bounce_kind, bounce_original_ids
 from triage.replies.msgid import is_our_message_id
 from triage.replies.recent import Recent, rule_inputs
@@ -194,7 +201,7 @@ def rule_report(parsed: ParsedMail, settings: Settings) -> Finding | None:
 
 
 def rule_own_loop(parsed: ParsedMail, settings: Settings) -> Finding | None:
-    ours = {base_address(a) for a in settings.ours()}
+    ours = own_bases(settings)
     for name in _data("headers")["loop_headers"]:
         for value in _values(parsed, name):
             if value and ({base_address(a) for _, a in getaddresses([value])} & ours or "le-triage" in value):
@@ -217,7 +224,7 @@ def rule_own_sender(parsed: ParsedMail, settings: Settings) -> Finding | None:
 
 
 def rule_not_addressed_to_us(parsed: ParsedMail, settings: Settings) -> Finding | None:
-    if not settings.ours():
+    if not settings.our_addresses():
         return None  # nothing to compare with: do not guess
     values = [v for name in _data("headers")["recipient_headers"] for v in parsed.header(name)]
     recipients = [a for _, a in getaddresses(values) if "@" in a]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+import json
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from store.db import session_scope
 from tests.triage.replies.conftest import new_ticket, parsed, raw
 from triage.parse import ParsedMail, parse_bytes
 from triage.replies import rules
+from triage.replies.addresses import DATA as RULES_DATA
+from triage.replies.addresses import is_own_address, local_part
 from triage.replies.msgid import reference_from_message_id
 from triage.replies.outbox import queue_ack
 from triage.replies.recent import RECENT_MAX
@@ -125,6 +129,40 @@ def test_header_variants(header: str, fires: bool, plain_settings: Settings) -> 
 )
 def test_system_addresses(address: str, system: bool) -> None:
     assert rules.is_system_address(address) is system
+
+
+def _any_pattern(local: str) -> bool:
+    """The rule as the data states it: a whole-local-part match of any one pattern."""
+    patterns = json.loads((RULES_DATA / "system_addresses.json").read_text(encoding="utf-8"))["local_parts"]
+    return any(re.fullmatch(p, local) for p in patterns)
+
+
+_LOCAL_PARTS = st.one_of(
+    st.text(alphabet="abdemnoprstuwy-_.+=12", max_size=24),  # the letters and separators of the patterns
+    st.sampled_from(["no-reply", "noreply2", "bounce", "bounces-x", "x-bounce", "owner-", "-request",
+                     "records-requests", "daemon", "mailer-daemon2", "auto.reply", "do-not-reply-x"]),
+)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(_LOCAL_PARTS, st.sampled_from(["", "@police.example", " @x.example"]))
+def test_system_address_matches_as_the_patterns_one_by_one(local: str, domain: str) -> None:
+    """One compiled alternation says what each pattern alone says (whole local part, lowercased)."""
+    address = local + domain
+    assert rules.is_system_address(address) is _any_pattern(local_part(address).strip())
+    assert rules.is_system_address(address.upper()) is _any_pattern(local_part(address).strip())
+
+
+def test_own_addresses_follow_the_settings(plain_settings: Settings) -> None:
+    """Built once per set of addresses, yet a copy with others, or a list changed in place, is seen."""
+    other = plain_settings.model_copy(update={"own_addresses": ["Desk@Police-Liaison.example"]})
+    assert is_own_address(other, "desk+case1@police-liaison.example")
+    assert not is_own_address(plain_settings, "desk@police-liaison.example")
+    other.own_addresses.append("second@platform.example")
+    assert is_own_address(other, "SECOND@platform.example")
+    assert other.ours() == {"desk@police-liaison.example", "second@platform.example", plain_settings.from_address}
+    other.ours().add("changed@x.example")  # a fresh set each call: changing it changes nothing
+    assert "changed@x.example" not in other.our_addresses()
 
 
 def test_our_own_ack_coming_back_is_loop_self(settings: Settings, engine: Engine) -> None:
