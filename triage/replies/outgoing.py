@@ -107,10 +107,18 @@ def encode_body(text: str) -> tuple[str, str, bytes]:
     if max((len(x) for x in lines), default=0) <= MAX_LINE:
         return ("7bit" if plain.isascii() else "8bit"), decoded, plain
     qp = quoprimime.body_encode(plain.decode("latin-1"), 76, eol=CRLF)
-    b64 = base64mime.body_encode(plain, 76, eol=CRLF)
-    if len(qp) > len(b64):
-        return "base64", decoded, b64.encode("ascii")
+    if len(qp) > base64_length(len(plain)):  # base64 only encoded when it wins (acks: quoted-printable does)
+        return "base64", decoded, base64mime.body_encode(plain, 76, eol=CRLF).encode("ascii")
     return "quoted-printable", decoded, (qp if qp.endswith(CRLF) else qp + CRLF).encode("ascii")
+
+
+def base64_length(size: int, maxlinelen: int = 76, eol: str = CRLF) -> int:
+    """``len(base64mime.body_encode(data, maxlinelen, eol))`` for ``size`` bytes, without encoding them:
+    each line holds the base64 of ``maxlinelen * 3 // 4`` bytes (4 characters per 3 bytes, padded)."""
+    per_line = maxlinelen * 3 // 4
+    full, rest = divmod(size, per_line)
+    last = 4 * -(-rest // 3) + len(eol) if rest else 0
+    return full * (4 * -(-per_line // 3) + len(eol)) + last
 
 
 def compose(headers: list[tuple[str, str]], text: str, language: str | None = None,

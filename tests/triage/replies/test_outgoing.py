@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from email import base64mime, quoprimime
 from email.message import EmailMessage
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.replies.compose import build_message
-from triage.replies.outgoing import compose, header_line
+from triage.replies.outgoing import base64_length, compose, encode_body, header_line
 from triage.settings import Settings
 
 # header text: any printable character and spaces (line breaks are refused, see below)
@@ -91,3 +92,22 @@ def test_from_display_name_reads_back(plain_settings: Settings, organisation: st
     assert read["To"] == "a@police.example" and read["In-Reply-To"] == "<x@y>"
     assert read["References"] == "<a@b> <x@y>" and read["Message-ID"] == "<le.a.b@platform.example>"
     assert [k for k, _ in msg.headers] == list(read.keys())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000), st.integers(min_value=4, max_value=200), st.sampled_from(["\r\n", "\n"]))
+def test_base64_length_is_the_encoded_length(data: bytes, maxlinelen: int, eol: str) -> None:
+    assert base64_length(len(data), maxlinelen, eol) == len(base64mime.body_encode(data, maxlinelen, eol=eol))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=600), st.integers(min_value=79, max_value=200))
+def test_a_long_line_body_takes_the_shorter_encoding(text: str, width: int) -> None:
+    """Quoted-printable or base64, whichever is shorter, as when both were encoded to compare them."""
+    body = "x" * width + " " + text
+    cte, _, wire = encode_body(body)
+    plain = b"\r\n".join(body.encode("utf-8").splitlines()) + b"\r\n"
+    qp = quoprimime.body_encode(plain.decode("latin-1"), 76, eol="\r\n")
+    b64 = base64mime.body_encode(plain, 76, eol="\r\n")
+    assert cte == ("base64" if len(qp) > len(b64) else "quoted-printable")
+    assert wire == (b64.encode("ascii") if cte == "base64" else (qp if qp.endswith("\r\n") else qp + "\r\n").encode())
