@@ -1,7 +1,7 @@
-"""The daemon loop: fetch, file, mark processed; deliver the outbox between batches and while idle.
+"""The daemon loop: fetch, file, mark processed; the courier thread delivers the outbox meanwhile.
 
 Order per batch (the never-lose, never-duplicate contract):
-archive the batch + commit -> read each message (parse/classify/extract, in the worker) ->
+archive the batch + commit -> parse and classify each message -> extract (in the worker) ->
 file them all (thread/file/queue ack) + ONE commit (a failure: each message alone) -> mark the
 batch processed on the server (one UID MOVE) -> advance the checkpoint. A crash anywhere
 re-fetches the message on restart, and the raw bytes' SHA-256 says how far it got.
@@ -32,6 +32,7 @@ from store.durable import sync_database
 from store.messages import unfiled
 from store.models import RawMessage, utcnow
 from store.retention import purge_expired
+from triage.courier import Courier
 from triage.leader import LeaderElector
 from triage.mailbox import Source, SourceError, make_source
 from triage.mailbox.base import Fetched
@@ -40,8 +41,8 @@ from triage.pipeline import Outcome, PipelineContext
 from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
 from triage.pipeline.process import Filing, finish, finish_many
-from triage.pipeline.reading import Arrival
-from triage.pipeline.workers import Item, Ready, make_extracting
+from triage.pipeline.reading import Arrival, Prepared, prepare
+from triage.pipeline.workers import Ready, Results, make_extracting
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -65,13 +66,11 @@ class Staged:
 
 @dataclass
 class StagedBatch:
-    """A batch archived and handed to the worker (one task); filed later, while the next batches are read."""
+    """A batch archived, parsed and handed to the worker (one task); filed later, while the next batches are read."""
 
     entries: list[Staged] = field(default_factory=list)
-    future: Future[list[Ready]] | None = None  # the readings of the entries with ``read``, in order
-
-    def items(self) -> list[Item]:
-        return [(entry.item.raw, Arrival.of(entry.row)) for entry in self.entries if entry.read]
+    preps: list[Prepared] = field(default_factory=list)  # the entries with ``read``, parsed and classified, in order
+    future: Future[Results] | None = None  # their extractions
 
 
 class LeadershipLost(Exception):
@@ -93,6 +92,7 @@ class Daemon:
         self.extraction = make_extracting(settings, self.ctx, lambda: self.ctx.extractor)
         self.metrics = metrics
         self.leader = LeaderElector(settings, self.source.name)
+        self.courier = Courier(self._deliver_as_leader, settings.outbox_poll_seconds)
         self.stop = threading.Event()
         self.processed = 0
         self._last_uid = 0
@@ -142,12 +142,12 @@ class Daemon:
             except ArchiveError as exc:
                 log.error("cannot refile %s: %s", row.sha256[:12], exc)
                 continue
-            arrival = Arrival.of(row)
-            prep, result = self.extraction.result(self.extraction.submit(raw, arrival), raw, arrival)
+            preps = [prepare(self.ctx, Arrival.of(row), raw)]
+            [(prep, result)] = self.extraction.readings(self.extraction.submit(preps), preps)
             self._count(finish(self.ctx, row, raw, prep, result))
 
     def stage(self, batch: list[Fetched]) -> StagedBatch:
-        """Archive the batch (one commit) and hand each new message to be read (parsed, classified, extracted)."""
+        """Archive the batch (one commit), parse and classify each new message, and hand the batch to extraction."""
         staged = StagedBatch()
         if not batch:
             return staged
@@ -160,9 +160,10 @@ class Daemon:
             rows = archive_batch(self.ctx, batch)
         staged.entries = [Staged(item, row, read=row.state == "archived")
                           for item, row in zip(batch, rows, strict=True)]
-        items = staged.items()
-        if items:
-            staged.future = self.extraction.submit_many(items)
+        staged.preps = [prepare(self.ctx, Arrival.of(entry.row), entry.item.raw)
+                        for entry in staged.entries if entry.read]
+        if staged.preps:
+            staged.future = self.extraction.submit(staged.preps)
         return staged
 
     def complete(self, staged: StagedBatch) -> None:
@@ -194,7 +195,7 @@ class Daemon:
         self._settle(handled)
 
     def _readings(self, staged: StagedBatch) -> list[Ready] | None:
-        """The worker's readings of the batch, in order; None when a stop request came first."""
+        """The batch's messages with their extractions, in order; None when a stop request came first."""
         if staged.future is None:
             return []
         with self.ctx.timed("read_wait"):  # the time filing waited for the worker
@@ -202,7 +203,7 @@ class Daemon:
                 if self.stop.is_set():
                     return None
                 wait_for([staged.future], timeout=READ_POLL_SECONDS)
-        return self.extraction.result_many(staged.future, staged.items())
+        return self.extraction.readings(staged.future, staged.preps)
 
     def abandon(self, staged: StagedBatch) -> None:
         """Stopping: cancel the pending reading and forget unfiled archive rows (the mail stays on the server)."""
@@ -286,13 +287,13 @@ class Daemon:
                     self.complete(waiting.popleft())
                     if self.stop.is_set():
                         return self.processed - before
-                    self.deliver()
+                    self.acks_due()
             while waiting:
                 self.complete(waiting.popleft())
                 if self.stop.is_set():
                     return self.processed - before
                 if waiting:
-                    self.deliver()
+                    self.acks_due()
         finally:
             for staged in waiting:  # a stop, an error or a lost leadership: not filed, left on the server
                 self.abandon(staged)
@@ -300,6 +301,22 @@ class Daemon:
             return self.processed - before
         self._polled()
         return self.processed - before
+
+    def acks_due(self) -> None:
+        """A batch's acknowledgments are committed: the courier's to send when it runs, else sent here."""
+        if self.courier.running:
+            self.courier.kick()
+        else:
+            self.deliver()
+
+    def _deliver_as_leader(self) -> int:
+        """The courier's round: only the mailbox's leader delivers and repeats pages."""
+        return self.deliver() if self.leader.is_leader else 0
+
+    def drain(self) -> None:
+        """Before exiting (``--once``): the courier ends its round, then whatever is due is sent here."""
+        self.courier.close()
+        self.deliver()
 
     def deliver(self) -> int:
         """Repeat due pages, then send what the outbox has due; never raises."""
@@ -316,14 +333,17 @@ class Daemon:
         return sent
 
     def idle(self) -> None:
-        """Wait for new mail (IDLE or polling), delivering the outbox meanwhile."""
+        """Wait for new mail (IDLE or polling); without the courier, deliver the outbox meanwhile."""
         next_poll = time.monotonic() + self.settings.poll_seconds
         while not self.stop.is_set():
             left = next_poll - time.monotonic()
             if left <= 0:
                 return
-            woke = self.source.wait_for_mail(min(left, self.settings.outbox_poll_seconds), self.stop)
-            self.deliver()
+            if self.courier.running:
+                woke = self.source.wait_for_mail(left, self.stop)
+            else:
+                woke = self.source.wait_for_mail(min(left, self.settings.outbox_poll_seconds), self.stop)
+                self.deliver()
             if woke:
                 return
 
@@ -332,8 +352,10 @@ class Daemon:
         """Run until stopped (or, with ``once``, until the mailbox is drained); returns an exit status."""
         try:
             self.warm_up()
+            self.courier.start()
             return self._loop(once)
         finally:
+            self.courier.close()
             self.extraction.close()
             self.source.close()
             self.leader.release()
@@ -361,7 +383,10 @@ class Daemon:
                     self.refile_unfiled()
                     refiled = True
                 self.cycle()
-                self.deliver()
+                if once:
+                    self.drain()
+                else:
+                    self.acks_due()
                 self.purge()
                 if once:
                     break

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from nlp.extractor import Extractor
 from nlp.types import Extraction, MessageInput, NlpConfig
-from triage.parse import ParsedMail
 from triage.settings import Settings
+
+if TYPE_CHECKING:  # the extraction worker reads prepared input only: it never imports the parser
+    from triage.parse import ParsedMail
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """Reading one message: parse, classify, and say what extraction should read.
 
-No database and no archive here: this runs in the extraction worker process as well as in the
-daemon, and imports only what reading needs (the worker starts faster for it).
+No database and no archive here: the daemon prepares each message (bounded by the MIME limits)
+and hands only the extractor's input to the extraction worker, which imports this module for
+the types alone (the worker starts faster for it).
 """
 
 from __future__ import annotations
@@ -124,14 +125,3 @@ def prepare(ctx: Reading, arrival: Arrival, raw: bytes) -> Prepared:
         log.exception("classifying message %s failed", arrival.sha256[:12])
         prep.error = f"processing failed: {type(exc).__name__}: {exc}"
     return prep
-
-
-def unreadable(ctx: Reading, arrival: Arrival, raw: bytes, error: str) -> Prepared:
-    """A message whose reading killed a worker: only its headers, for a ticket that says so."""
-    try:
-        parsed = parse_bytes(header_block(raw)[:65536], ctx.limits)
-    except Exception:
-        parsed = ParsedMail()
-    parsed.text = parsed.html = None
-    parsed.received_at = arrival.time_for(parsed)
-    return Prepared(parsed, [error], error=error)

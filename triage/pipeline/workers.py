@@ -1,10 +1,11 @@
-"""Reading (parse, classify, extract) in a worker process, so that it runs on one core while the
-daemon files and acknowledges on another.
+"""Extraction in a worker process, so that NLP runs on one core while the daemon reads, files and
+acknowledges on the other.
 
-The daemon submits each message's raw bytes as soon as they are archived and files the results
-in arrival order. A worker that dies (a hostile message, the OOM killer) breaks the pool: the
-pool is rebuilt and each message in flight is retried once, alone; the one that breaks it
-again is filed with the error stated, and the daemon goes on.
+The daemon parses and classifies each message (bounded by the MIME limits) and hands the
+worker only what NLP reads, a batch as one task; it files the results in arrival order. A
+worker that dies (a hostile input, the OOM killer) breaks the pool: the pool is rebuilt and
+each message in flight is retried once, alone; the one that breaks it again is filed without
+extraction, with the error stated, and the daemon goes on.
 """
 
 from __future__ import annotations
@@ -21,49 +22,48 @@ import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from nlp.extractor import Extractor
 from nlp.types import Extraction, MessageInput
 from triage.extraction import build_extractor, safe_extract
-from triage.mime_limits import ParseLimits
-from triage.pipeline.reading import Arrival, Prepared, Reading, ReadingContext, prepare, unreadable
 from triage.settings import Settings
+
+if TYPE_CHECKING:  # the worker extracts only: it never imports the parser
+    from triage.pipeline.reading import Prepared, Reading
 
 log = logging.getLogger(__name__)
 WARM_UP_MESSAGE = MessageInput(
     subject="Request for subscriber information", from_address="warm-up@invalid.example",
     text="We request subscriber information for the account @example under case 1/2026.",
 )
+WORKER_DIED = "processing failed: the extraction worker process died while reading this message"
 PR_SET_PDEATHSIG = 1
-_WORKER: tuple[ReadingContext, Extractor] | None = None  # one per worker process, built by its initializer
+_EXTRACTOR: Extractor | None = None  # one per worker process, built by its initializer
 
-
-Ready = tuple[Prepared, Extraction | None]
+Ready = tuple["Prepared", Extraction | None]
+Results = list[Extraction | None]  # one per prepared message of a batch: None where it wants no extraction
 T = TypeVar("T")
-Item = tuple[bytes, Arrival]  # a message to read: its raw bytes and what the archive knows of its receipt
 
 
 class Extracting(Protocol):
-    """Where messages are read: in the daemon's process, or in worker processes."""
+    """Where prepared messages are extracted: in the daemon's process, or in a worker process."""
 
     def start(self) -> None: ...
-    def submit(self, raw: bytes, arrival: Arrival) -> Future[Ready]: ...
-    def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready: ...
-    def submit_many(self, items: list[Item]) -> Future[list[Ready]]: ...
-    def result_many(self, future: Future[list[Ready]], items: list[Item]) -> list[Ready]: ...
+    def submit(self, preps: list[Prepared]) -> Future[Results]: ...
+    def readings(self, future: Future[Results], preps: list[Prepared]) -> list[Ready]: ...
     def close(self) -> None: ...
 
 
-def read_message(ctx: Reading, extractor: Extractor, raw: bytes, arrival: Arrival) -> Ready:
-    """Prepare then extract one message; the NLP input is not sent back (the daemon does not need it)."""
-    prep = prepare(ctx, arrival, raw)
-    result = None
-    if prep.nlp_input is not None:
-        with ctx.timed("extract"):
-            result = safe_extract(extractor, prep.nlp_input)
+def inputs_of(preps: list[Prepared]) -> list[MessageInput | None]:
+    return [prep.nlp_input for prep in preps]
+
+
+def pair(preps: list[Prepared], results: Results) -> list[Ready]:
+    """Each message with its extraction; the NLP input is dropped (filing does not need it)."""
+    for prep in preps:
         prep.nlp_input = None
-    return prep, result
+    return list(zip(preps, results, strict=True))
 
 
 def _done(value: T) -> Future[T]:
@@ -73,7 +73,7 @@ def _done(value: T) -> Future[T]:
 
 
 class InlineExtraction:
-    """``extract_workers = 0``: everything in the daemon's own process, one message at a time."""
+    """``extract_workers = 0``: extraction in the daemon's own process."""
 
     def __init__(self, ctx: Reading, extractor: Callable[[], Extractor]) -> None:
         self.ctx = ctx
@@ -84,17 +84,17 @@ class InlineExtraction:
         self.extractor().extract(WARM_UP_MESSAGE, budget=math.inf)  # model loading may take long: never cut
         log.info("extractor ready in %.1fs", time.monotonic() - started, extra={"event": "warm_up"})
 
-    def submit(self, raw: bytes, arrival: Arrival) -> Future[Ready]:
-        return _done(read_message(self.ctx, self.extractor(), raw, arrival))
+    def _extract(self, msg: MessageInput | None) -> Extraction | None:
+        if msg is None:
+            return None
+        with self.ctx.timed("extract"):
+            return safe_extract(self.extractor(), msg)
 
-    def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready:
-        return future.result()
+    def submit(self, preps: list[Prepared]) -> Future[Results]:
+        return _done([self._extract(msg) for msg in inputs_of(preps)])
 
-    def submit_many(self, items: list[Item]) -> Future[list[Ready]]:
-        return _done([read_message(self.ctx, self.extractor(), raw, arrival) for raw, arrival in items])
-
-    def result_many(self, future: Future[list[Ready]], items: list[Item]) -> list[Ready]:
-        return future.result()
+    def readings(self, future: Future[Results], preps: list[Prepared]) -> list[Ready]:
+        return pair(preps, future.result())
 
     def close(self) -> None:
         pass
@@ -113,26 +113,26 @@ def _die_with_parent() -> None:
 
 def _init_worker(settings: Settings) -> None:
     """Runs once in each worker: signals belong to the daemon (it stops the pool), then the models load."""
-    global _WORKER
+    global _EXTRACTOR
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     extractor = build_extractor(settings)
     extractor.extract(WARM_UP_MESSAGE, budget=math.inf)
-    _WORKER = (ReadingContext(settings, ParseLimits.from_settings(settings)), extractor)
+    _EXTRACTOR = extractor
     # At exit (after the pool's own exit work has flushed the results), skip tearing down the
     # models object by object: the worker holds no file or connection, and that took ~0.5 s.
     atexit.register(os._exit, 0)
 
 
-def _read_in_worker(raw: bytes, arrival: Arrival) -> Ready:
-    assert _WORKER is not None, "worker initializer did not run"
-    return read_message(*_WORKER, raw, arrival)
+def _extract_in_worker(msg: MessageInput) -> Extraction:
+    assert _EXTRACTOR is not None, "worker initializer did not run"
+    return safe_extract(_EXTRACTOR, msg)
 
 
-def _read_each(task: Callable[[bytes, Arrival], Ready], items: list[Item]) -> list[Ready]:
-    """One task for several messages: one round trip to the worker instead of one per message."""
-    return [task(raw, arrival) for raw, arrival in items]
+def _extract_each(task: Callable[[MessageInput], Extraction], inputs: list[MessageInput | None]) -> Results:
+    """One task for a batch: one round trip to the worker instead of one per message."""
+    return [None if msg is None else task(msg) for msg in inputs]
 
 
 def _ping() -> bool:
@@ -142,11 +142,10 @@ def _ping() -> bool:
 class WorkerExtraction:
     """``extract_workers >= 1``: a pool of processes, each with its own extractor (models loaded once)."""
 
-    task: Callable[[bytes, Arrival], Ready] = staticmethod(_read_in_worker)
+    task: Callable[[MessageInput], Extraction] = staticmethod(_extract_in_worker)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.limits = ParseLimits.from_settings(settings)
         self._pool: ProcessPoolExecutor | None = None
         self._started = 0.0
         self._generation = 0  # bumped by each restart: a future of an older pool never restarts the new one
@@ -177,56 +176,42 @@ class WorkerExtraction:
         else:
             log.error("extraction worker failed to start: %s", future.exception())
 
-    def submit(self, raw: bytes, arrival: Arrival) -> Future[Ready]:
+    def submit(self, preps: list[Prepared]) -> Future[Results]:
+        """A batch as one task (the worker extracts in order); no task when none of it wants NLP."""
+        inputs = inputs_of(preps)
+        if all(msg is None for msg in inputs):
+            return _done([None] * len(inputs))
         try:
-            future = self.pool.submit(self.task, raw, arrival)
+            future = self.pool.submit(_extract_each, self.task, inputs)
         except BrokenProcessPool:
             self._restart()
-            future = self.pool.submit(self.task, raw, arrival)
+            future = self.pool.submit(_extract_each, self.task, inputs)
         self._born[id(future)] = self._generation
         return future
 
-    def result(self, future: Future[Ready], raw: bytes, arrival: Arrival) -> Ready:
-        """The message read; a dead worker costs a retry, then an error on the ticket, never the daemon."""
+    def readings(self, future: Future[Results], preps: list[Prepared]) -> list[Ready]:
+        """The batch with its extractions, in order; when the worker died, each is retried alone."""
         born = self._born.pop(id(future), self._generation)
         try:
-            return future.result()
+            return pair(preps, future.result())
         except (BrokenProcessPool, CancelledError):
-            log.warning("extraction worker died; retrying message %s alone in a new worker", arrival.sha256[:12])
+            log.warning("extraction worker died reading %d messages; retrying each alone in a new worker", len(preps))
         if born == self._generation:
             self._restart()
-        return self._alone(raw, arrival)
+        return pair(preps, [self._alone(prep) for prep in preps])
 
-    def submit_many(self, items: list[Item]) -> Future[list[Ready]]:
-        """Several messages as one task (a batch): the worker reads them in order."""
+    def _alone(self, prep: Prepared) -> Extraction | None:
+        """One message in a fresh task; the one that kills the worker again is filed unextracted, error stated."""
+        if prep.nlp_input is None:
+            return None
         try:
-            future = self.pool.submit(_read_each, self.task, items)
+            return self.pool.submit(self.task, prep.nlp_input).result()
         except BrokenProcessPool:
+            log.error("extraction worker died again on a message from %s: filing it unextracted",
+                      prep.parsed.from_address or "(no sender)")
             self._restart()
-            future = self.pool.submit(_read_each, self.task, items)
-        self._born[id(future)] = self._generation
-        return future
-
-    def result_many(self, future: Future[list[Ready]], items: list[Item]) -> list[Ready]:
-        """The messages read, in order; when the worker died, each is retried alone (see ``result``)."""
-        born = self._born.pop(id(future), self._generation)
-        try:
-            return future.result()
-        except (BrokenProcessPool, CancelledError):
-            log.warning("extraction worker died reading %d messages; retrying each alone in a new worker", len(items))
-        if born == self._generation:
-            self._restart()
-        return [self._alone(raw, arrival) for raw, arrival in items]
-
-    def _alone(self, raw: bytes, arrival: Arrival) -> Ready:
-        """One message in a fresh task; the one that kills the worker again is returned unread."""
-        try:
-            return self.pool.submit(self.task, raw, arrival).result()
-        except BrokenProcessPool:
-            log.error("extraction worker died again on message %s: filing it unread", arrival.sha256[:12])
-            self._restart()
-        error = "processing failed: the extraction worker process died while reading this message"
-        return unreadable(ReadingContext(self.settings, self.limits), arrival, raw, error), None
+        prep.error = WORKER_DIED
+        return None
 
     def _restart(self) -> None:
         self._generation += 1

@@ -1,4 +1,4 @@
-"""Reading in worker processes: same results as in-process, pipelined filing, a dead worker costs one message."""
+"""Extraction in worker processes: same results as in-process, pipelined filing, a dead worker costs one message."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from nlp.types import Extraction, MessageInput
 from store.db import session_scope
 from store.models import Ticket, utcnow
 from tests.triage.daemon_helpers import mail, maildir_with
@@ -15,8 +16,8 @@ from triage.daemon import Daemon
 from triage.extraction import build_extractor
 from triage.mime_limits import ParseLimits
 from triage.pipeline import workers
-from triage.pipeline.reading import Arrival, ReadingContext
-from triage.pipeline.workers import InlineExtraction, Ready, WorkerExtraction, make_extracting
+from triage.pipeline.reading import Arrival, Prepared, ReadingContext, prepare
+from triage.pipeline.workers import WORKER_DIED, InlineExtraction, Ready, WorkerExtraction, make_extracting
 from triage.settings import Settings
 
 POISON = b"POISON-PILL-FOR-THE-WORKER"
@@ -28,21 +29,31 @@ REQUEST = mail(
 ARRIVAL = Arrival("0" * 64, internaldate=utcnow())
 
 
-def _read_or_die(raw: bytes, arrival: Arrival) -> Ready:
-    """In a worker: die like a crashed parser or model on the poison bytes, else read normally."""
-    if POISON in raw:
+def _extract_or_die(msg: MessageInput) -> Extraction:
+    """In a worker: die like a crashed model on the poison subject, else extract normally."""
+    if POISON.decode() in msg.subject:
         os._exit(70)
-    return workers._read_in_worker(raw, arrival)
+    return workers._extract_in_worker(msg)
 
 
 class PoisonableWorkers(WorkerExtraction):
     """The product's pool, with a worker function that dies on the poison bytes (a real process exit)."""
 
-    task = staticmethod(_read_or_die)
+    task = staticmethod(_extract_or_die)
 
 
 def _settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"extract_workers": 1, "use_spacy": False})
+
+
+def _prepared(settings: Settings, *raws: bytes) -> list[Prepared]:
+    """The messages as the daemon hands them to extraction: parsed and classified."""
+    ctx = ReadingContext(settings, ParseLimits.from_settings(settings))
+    return [prepare(ctx, ARRIVAL, raw) for raw in raws]
+
+
+def _read(pool: InlineExtraction | WorkerExtraction, preps: list[Prepared]) -> list[Ready]:
+    return pool.readings(pool.submit(preps), preps)
 
 
 def test_worker_and_inline_reading_agree(settings: Settings) -> None:
@@ -53,10 +64,11 @@ def test_worker_and_inline_reading_agree(settings: Settings) -> None:
     inline = InlineExtraction(ReadingContext(s, limits), lambda: build_extractor(s))
     try:
         pool.start()
-        got_prep, got = pool.result(pool.submit(REQUEST, ARRIVAL), REQUEST, ARRIVAL)
+        [(got_prep, got)] = _read(pool, _prepared(s, REQUEST))
     finally:
         pool.close()
-    want_prep, want = inline.result(inline.submit(REQUEST, ARRIVAL), REQUEST, ARRIVAL)
+    [(want_prep, want)] = _read(inline, _prepared(s, REQUEST))
+    assert got_prep.nlp_input is None  # dropped once extracted: filing does not need it
     assert got_prep.parsed == want_prep.parsed and got_prep.mail_class == want_prep.mail_class == "human"
     assert got is not None and want is not None
     assert got.request_type == want.request_type == "preservation"
@@ -66,18 +78,21 @@ def test_worker_and_inline_reading_agree(settings: Settings) -> None:
 
 
 def test_a_dying_worker_is_replaced_and_only_its_message_goes_unread(settings: Settings) -> None:
-    pool = PoisonableWorkers(_settings(settings))
-    poison = mail(subject=f"Poisoned {POISON.decode()}")  # the body would be base64: the pill rides in a header
+    s = _settings(settings)
+    pool = PoisonableWorkers(s)
+    poison = mail(subject=f"Poisoned {POISON.decode()}")
     try:
-        futures = [(raw, pool.submit(raw, ARRIVAL)) for raw in (REQUEST, poison, REQUEST, REQUEST)]
-        results = [pool.result(f, raw, ARRIVAL) for raw, f in futures]
+        batches = [_prepared(s, raw) for raw in (REQUEST, poison, REQUEST, REQUEST)]
+        futures = [(preps, pool.submit(preps)) for preps in batches]
+        results = [pool.readings(f, preps)[0] for preps, f in futures]
     finally:
         pool.close()
     assert [r.request_type if r else None for _, r in results] == ["preservation", None, "preservation",
                                                                    "preservation"]
     prep, _ = results[1]
-    assert prep.parsed.subject == f"Poisoned {POISON.decode()}"  # headers read in the daemon, for the review ticket
-    assert prep.error == "processing failed: the extraction worker process died while reading this message"
+    assert prep.parsed.subject == f"Poisoned {POISON.decode()}"  # parsed in the daemon, for the review ticket
+    assert prep.error == WORKER_DIED
+    assert WORKER_DIED == "processing failed: the extraction worker process died while reading this message"
     assert all(p.error is None for i, (p, _) in enumerate(results) if i != 1)
 
 
@@ -102,14 +117,13 @@ def test_daemon_files_a_backlog_through_the_worker_without_loading_models_itself
 def test_a_batch_is_read_in_one_task_and_in_order(settings: Settings) -> None:
     s = _settings(settings)
     other = mail(subject="Data disclosure request - case 2026/5", body="We request the subscriber data of @x.\n")
-    items = [(REQUEST, ARRIVAL), (other, ARRIVAL), (REQUEST, ARRIVAL)]
     pool = WorkerExtraction(s)
     try:
-        got = pool.result_many(pool.submit_many(items), items)
+        got = _read(pool, _prepared(s, REQUEST, other, REQUEST))
     finally:
         pool.close()
     inline = InlineExtraction(ReadingContext(s, ParseLimits.from_settings(s)), lambda: build_extractor(s))
-    want = inline.result_many(inline.submit_many(items), items)
+    want = _read(inline, _prepared(s, REQUEST, other, REQUEST))
     assert [p.parsed.subject for p, _ in got] == [p.parsed.subject for p, _ in want] == [
         "Preservation request - ref 2026/778", "Data disclosure request - case 2026/5",
         "Preservation request - ref 2026/778"]
@@ -117,17 +131,33 @@ def test_a_batch_is_read_in_one_task_and_in_order(settings: Settings) -> None:
 
 
 def test_a_worker_dying_in_a_batch_costs_only_the_poisoned_message(settings: Settings) -> None:
-    pool = PoisonableWorkers(_settings(settings))
+    s = _settings(settings)
+    pool = PoisonableWorkers(s)
     poison = mail(subject=f"Poisoned {POISON.decode()}")
-    first = [(REQUEST, ARRIVAL), (poison, ARRIVAL), (REQUEST, ARRIVAL)]
-    second = [(REQUEST, ARRIVAL)]
+    first, second = _prepared(s, REQUEST, poison, REQUEST), _prepared(s, REQUEST)
     try:
-        futures = [pool.submit_many(first), pool.submit_many(second)]  # the second is in flight when it dies
-        results = [pool.result_many(futures[0], first), pool.result_many(futures[1], second)]
+        futures = [pool.submit(first), pool.submit(second)]  # the second is in flight when it dies
+        results = [pool.readings(futures[0], first), pool.readings(futures[1], second)]
     finally:
         pool.close()
     flat = results[0] + results[1]
     assert [r.request_type if r else None for _, r in flat] == ["preservation", None, "preservation",
                                                                 "preservation"]
-    assert flat[1][0].error == "processing failed: the extraction worker process died while reading this message"
+    assert flat[1][0].error == WORKER_DIED
     assert all(p.error is None for i, (p, _) in enumerate(flat) if i != 1)
+
+
+def test_a_batch_of_machine_mail_never_reaches_the_worker(settings: Settings) -> None:
+    """Bounces and auto-replies want no NLP: their batch costs the worker no task at all."""
+    s = _settings(settings)
+    bounce = mail(subject="Undelivered Mail Returned to Sender", sender="MAILER-DAEMON@police.example",
+                  body="This is the mail system. Your message could not be delivered.\n")
+    preps = _prepared(s, bounce)
+    assert preps[0].mail_class != "human" and preps[0].nlp_input is None
+    pool = WorkerExtraction(s)
+    try:
+        future = pool.submit(preps)
+        assert future.done() and pool._pool is None  # answered at once, no worker started
+        assert pool.readings(future, preps) == [(preps[0], None)]
+    finally:
+        pool.close()
