@@ -42,7 +42,7 @@ from triage.pipeline.archive import archive_batch
 from triage.pipeline.page import page_repeats
 from triage.pipeline.process import Filing, finish, finish_many
 from triage.pipeline.reading import Arrival, Prepared, prepare
-from triage.pipeline.workers import Ready, Results, make_extracting
+from triage.pipeline.workers import Extracting, Ready, Results, make_extracting
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -82,14 +82,14 @@ class Daemon:
 
     def __init__(
         self, settings: Settings, engine: Engine, source: Source | None = None, sender: OutboxSender | None = None,
-        metrics: Metrics | None = None,
+        metrics: Metrics | None = None, extraction: Extracting | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.source = source or make_source(settings)
         self.ctx = PipelineContext.build(settings, engine, mailbox=self.source.name, metrics=metrics)
         self.sender = sender or OutboxSender(settings, engine, metrics=metrics)
-        self.extraction = make_extracting(settings, self.ctx, lambda: self.ctx.extractor)
+        self.extraction = extraction or make_extracting(settings, self.ctx, lambda: self.ctx.extractor)
         self.metrics = metrics
         self.leader = LeaderElector(settings, self.source.name)
         self.courier = Courier(self._deliver_as_leader, settings.outbox_poll_seconds)

@@ -33,31 +33,35 @@ def prepare_database(settings: Settings) -> None:
 def run_daemon(settings: Settings, once: bool, boxes: list[Mailbox] | None = None, box: Mailbox | None = None
                ) -> int:
     """One mailbox in this process: the top-level one, or ``box`` of the configured ``boxes``."""
-    from triage.daemon import Daemon
-    from triage.mailbox import make_source
+    from triage.pipeline.workers import WorkerExtraction
 
+    worker = None
+    if settings.extract_workers > 0:  # first of all: the models load while the daemon imports, migrates, connects
+        worker = WorkerExtraction(settings)
+        worker.start()
     engine = make_engine(settings.database_url)  # no connection yet
-    metrics, exporter, daemon = None, None, None
-    if settings.metrics_port:
-        metrics = Metrics(engine)
+    metrics, exporter = None, None
     try:
+        from triage.daemon import Daemon
+        from triage.mailbox import make_source
+
+        if settings.metrics_port:
+            metrics = Metrics(engine)
         if box is None or boxes is None:
-            daemon = Daemon(settings, engine, metrics=metrics)
+            daemon = Daemon(settings, engine, metrics=metrics, extraction=worker)
         else:
             source = make_source(settings)
             source.name = box.name  # the configured name keys checkpoints, leadership and Ticket.mailbox
             daemon = Daemon(settings, engine, source=source, sender=mailbox_sender(boxes, box, engine),
-                            metrics=metrics)
+                            metrics=metrics, extraction=worker)
         daemon.install_signal_handlers()
-        if settings.extract_workers > 0:
-            daemon.warm_up()  # the worker loads its models while the migrations run
         prepare_database(settings)
         if metrics is not None:
             exporter = serve_metrics(metrics, settings.metrics_port)
         return daemon.run(once=once)
     finally:
-        if daemon is not None:
-            daemon.extraction.close()  # when start-up failed after the worker was started
+        if worker is not None:
+            worker.close()  # when start-up failed after the worker was started
         if exporter is not None:
             exporter.close()
         engine.dispose()

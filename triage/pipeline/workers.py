@@ -165,7 +165,12 @@ class WorkerExtraction:
         return self._pool
 
     def start(self) -> None:
-        """Start loading the models in the worker(s) and return at once: the daemon connects meanwhile."""
+        """Start loading the models in the worker(s) and return at once: the daemon connects meanwhile.
+
+        Once: a caller may start the worker early to overlap the loading with its own start-up.
+        """
+        if self._started:
+            return
         self._started = time.monotonic()
         self.pool.submit(_ping).add_done_callback(self._ready)
 
