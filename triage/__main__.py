@@ -1,6 +1,4 @@
-import sys
-
-from triage.cli import main
+from triage.cli import entry
 
 if __name__ == "__main__":  # worker processes (spawn) import this module without running the CLI
-    sys.exit(main())
+    entry()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -56,5 +58,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.func(args, settings) or 0)
 
 
+def entry() -> None:
+    """The installed ``triage`` command and ``python -m triage``: ``main``, then a fast exit.
+
+    When a command returns, it has closed its connections and files and joined its threads;
+    what is left is the interpreter tearing the heap down object by object, which cost 0.3-0.5 s
+    at the end of every ``triage run --once``. Logs and output are flushed first. A command that
+    raises, or argparse's own exits (``--help``, usage errors), leave the usual way.
+    """
+    status = main()
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # the reader went away (``| head``): what Python reports as exit status 120
+        status = status or 120
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
