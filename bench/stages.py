@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +79,18 @@ def extract_only(raws: list[bytes], use_spacy: bool = True) -> dict[str, Any]:
                                        "with_load": rate(len(raws), seconds + load)}
 
 
+def extract_in_child(n: int, seed: int = 7) -> dict[str, Any]:
+    """``extract_only`` on ``generate(n, seed)`` in a fresh process, as the daemon's worker starts.
+
+    Its model loading gets no help from this process's imports and caches (a second load in
+    one process skips the imports and the regular expressions already compiled).
+    """
+    done = subprocess.run([sys.executable, "-m", "bench.stages", "extract", str(n), str(seed)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def naive_baseline(raws: list[bytes]) -> dict[str, float]:
     import spacy
 
@@ -144,3 +158,11 @@ def workdir_cleanup(path: Path) -> None:
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
+
+
+if __name__ == "__main__":  # python -m bench.stages extract N SEED: extraction alone, one JSON line
+    from bench.corpus import generate
+
+    if sys.argv[1:2] != ["extract"] or len(sys.argv) != 4:
+        sys.exit("usage: python -m bench.stages extract N SEED")
+    print(json.dumps(extract_only(generate(int(sys.argv[2]), seed=int(sys.argv[3])))))
