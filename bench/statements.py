@@ -83,7 +83,7 @@ def measure(n: int, use_spacy: bool = False) -> dict[str, Any]:
 
 
 WRAPPED = (("triage.pipeline.process", "file_step"), ("triage.pipeline.filing", "acknowledge"),
-           ("triage.daemon", "archive_batch"))
+           ("triage.batches", "archive_batch"))
 
 
 class _CallTimer:

@@ -1,10 +1,6 @@
-"""The daemon loop: fetch, file, mark processed; the courier thread delivers the outbox meanwhile.
+"""The daemon loop: lead, connect, fetch batches and have them filed; the courier thread delivers meanwhile.
 
-Order per batch (the never-lose, never-duplicate contract):
-archive the batch + commit -> parse and classify each message -> extract (in the worker) ->
-file them all (thread/file/queue ack) + ONE commit (a failure: each message alone) -> mark the
-batch processed on the server (one UID MOVE) -> advance the checkpoint. A crash anywhere
-re-fetches the message on restart, and the raw bytes' SHA-256 says how far it got.
+The order of work per batch (the never-lose, never-duplicate contract) is ``triage.batches``'.
 SIGTERM/SIGINT file a batch already read; what was filed is still marked, the rest stays on the server.
 """
 
@@ -15,34 +11,28 @@ import signal
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
-from concurrent.futures import wait as wait_for
-from dataclasses import dataclass, field
 from types import FrameType
 
-from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col
 
 from store.archive import ArchiveError
-from store.checkpoints import advance, record_error, sync_uidvalidity, touch_poll
+from store.checkpoints import record_error, sync_uidvalidity, touch_poll
 from store.db import session_scope
-from store.durable import sync_database
 from store.messages import unfiled
-from store.models import RawMessage, utcnow
+from store.models import utcnow
 from store.retention import purge_expired
+from triage.batches import Batches, LeadershipLost, StagedBatch
 from triage.courier import Courier
 from triage.leader import LeaderElector
 from triage.mailbox import Source, SourceError, make_source
 from triage.mailbox.base import Fetched
 from triage.metrics import Metrics
-from triage.pipeline import Outcome, PipelineContext
-from triage.pipeline.archive import archive_batch
+from triage.pipeline import PipelineContext
 from triage.pipeline.page import page_repeats
-from triage.pipeline.process import Filing, finish, finish_many
-from triage.pipeline.reading import Arrival, Prepared, prepare
-from triage.pipeline.workers import Extracting, Ready, Results, make_extracting
+from triage.pipeline.process import finish
+from triage.pipeline.reading import Arrival, prepare
+from triage.pipeline.workers import Extracting, make_extracting
 from triage.replies.sender import OutboxSender
 from triage.settings import Settings
 
@@ -52,29 +42,6 @@ BACKOFF_MAX = 60.0
 ONCE_MAX_ATTEMPTS = 5
 DELIVER_LIMIT = 100
 READ_AHEAD = 2  # batches handed to the worker beyond the one being filed
-READ_POLL_SECONDS = 0.2  # how often a wait for the worker looks for a stop request
-
-
-@dataclass
-class Staged:
-    """One message of a staged batch: archived, and read unless an earlier run filed it."""
-
-    item: Fetched
-    row: RawMessage
-    read: bool = False  # False: filed by an earlier run, only to be marked
-
-
-@dataclass
-class StagedBatch:
-    """A batch archived, parsed and handed to the worker (one task); filed later, while the next batches are read."""
-
-    entries: list[Staged] = field(default_factory=list)
-    preps: list[Prepared] = field(default_factory=list)  # the entries with ``read``, parsed and classified, in order
-    future: Future[Results] | None = None  # their extractions
-
-
-class LeadershipLost(Exception):
-    """Another replica holds the mailbox now: stop fetching and wait to lead again."""
 
 
 class Daemon:
@@ -94,10 +61,18 @@ class Daemon:
         self.leader = LeaderElector(settings, self.source.name)
         self.courier = Courier(self._deliver_as_leader, settings.outbox_poll_seconds)
         self.stop = threading.Event()
-        self.processed = 0
-        self._last_uid = 0
+        self.batches = Batches(self.ctx, engine, self.source, self.extraction, self.leader, self.stop, metrics)
         self._next_purge = 0.0
         self._warmed = False
+
+    @property
+    def processed(self) -> int:
+        """Messages filed by this daemon so far."""
+        return self.batches.processed
+
+    def handle_batch(self, batch: list[Fetched]) -> None:
+        """Archive, file and mark one batch (no overlap with another batch)."""
+        self.batches.complete(self.batches.stage(batch))
 
     # --- signals
     def install_signal_handlers(self) -> None:
@@ -126,7 +101,8 @@ class Daemon:
     def connect(self) -> None:
         uidvalidity = self.source.open()
         with session_scope(self.engine) as session:
-            self._last_uid, changed = sync_uidvalidity(session, self.source.name, self.source.folder, uidvalidity)
+            last_uid, changed = sync_uidvalidity(session, self.source.name, self.source.folder, uidvalidity)
+            self.batches.last_uid = last_uid
             record_error(session, self.source.name, self.source.folder, None)
         if changed:
             log.warning("UIDVALIDITY of %s changed to %s: re-scanning the folder (duplicates are skipped by SHA-256)",
@@ -144,111 +120,7 @@ class Daemon:
                 continue
             preps = [prepare(self.ctx, Arrival.of(row), raw)]
             [(prep, result)] = self.extraction.readings(self.extraction.submit(preps), preps)
-            self._count(finish(self.ctx, row, raw, prep, result))
-
-    def stage(self, batch: list[Fetched]) -> StagedBatch:
-        """Archive the batch (one commit), parse and classify each new message, and hand the batch to extraction."""
-        staged = StagedBatch()
-        if not batch:
-            return staged
-        if not self.leader.check():
-            raise LeadershipLost(self.source.name)
-        if self.metrics:
-            for _ in batch:
-                self.metrics.fetched(self.source.name)
-        with self.ctx.timed_batch("archive", len(batch)):
-            rows = archive_batch(self.ctx, batch)
-        staged.entries = [Staged(item, row, read=row.state == "archived")
-                          for item, row in zip(batch, rows, strict=True)]
-        staged.preps = [prepare(self.ctx, Arrival.of(entry.row), entry.item.raw)
-                        for entry in staged.entries if entry.read]
-        if staged.preps:
-            staged.future = self.extraction.submit(staged.preps)
-        return staged
-
-    def complete(self, staged: StagedBatch) -> None:
-        """File the staged messages (one transaction), then mark them processed and checkpoint once.
-
-        A stop request while the worker still reads the batch leaves the whole batch on the
-        server (its archive rows forgotten). A lost leadership files nothing more. Any other
-        failure leaves the batch's messages on the server: they are fetched again, and their
-        SHA-256 rows say how far each got.
-        """
-        readings = self._readings(staged)
-        if readings is None:
-            self.abandon(staged)
-            return
-        reads = [entry for entry in staged.entries if entry.read]
-        to_file: list[Filing] = [(entry.row, entry.item.raw, prep, result)
-                                 for entry, (prep, result) in zip(reads, readings, strict=True)]
-        handled = [(entry.item, entry.row) for entry in staged.entries]
-        try:
-            if to_file and not self.leader.check():
-                handled = [(entry.item, entry.row) for entry in staged.entries if not entry.read]
-                raise LeadershipLost(self.source.name)
-            for outcome in finish_many(self.ctx, to_file):
-                self._count(outcome)
-                self.processed += 1
-        except LeadershipLost:
-            self._settle(handled)
-            raise
-        self._settle(handled)
-
-    def _readings(self, staged: StagedBatch) -> list[Ready] | None:
-        """The batch's messages with their extractions, in order; None when a stop request came first."""
-        if staged.future is None:
-            return []
-        with self.ctx.timed("read_wait"):  # the time filing waited for the worker
-            while not staged.future.done():
-                if self.stop.is_set():
-                    return None
-                wait_for([staged.future], timeout=READ_POLL_SECONDS)
-        return self.extraction.readings(staged.future, staged.preps)
-
-    def abandon(self, staged: StagedBatch) -> None:
-        """Stopping: cancel the pending reading and forget unfiled archive rows (the mail stays on the server)."""
-        if staged.future is not None:
-            staged.future.cancel()
-        self._release([entry.row for entry in staged.entries])
-
-    def handle_batch(self, batch: list[Fetched]) -> None:
-        """Archive, file and mark one batch (no overlap with another batch)."""
-        self.complete(self.stage(batch))
-
-    def _release(self, rows: list[RawMessage]) -> None:
-        """Stopping mid-batch: forget the archive rows of messages not filed (they stay on the server)."""
-        ids = [row.id for row in rows if row.id is not None and row.state == "archived"]
-        if ids:
-            with session_scope(self.engine) as session:
-                session.execute(
-                    delete(RawMessage).where(col(RawMessage.id).in_(ids), col(RawMessage.state) == "archived")
-                )
-
-    def _settle(self, handled: list[tuple[Fetched, RawMessage]]) -> None:
-        """Mark processed on the server (one round trip), then rows 'done' and the checkpoint (one commit)."""
-        if not handled:
-            return
-        sync_database(self.engine)  # the batch's tickets survive a power cut before its mail leaves the folder
-        self.source.mark_processed_many([item for item, row in handled if row.state != "done"])
-        uids = [item.uid for item, _ in handled if item.uid is not None]
-        with session_scope(self.engine) as session:
-            ids = [row.id for _, row in handled if row.id is not None]
-            session.execute(
-                update(RawMessage).where(col(RawMessage.id).in_(ids), col(RawMessage.state) == "filed")
-                .values(state="done")
-            )
-            if uids:
-                advance(session, self.source.name, self.source.folder, max(uids))
-        if uids:
-            self._last_uid = max(self._last_uid, *uids)
-
-    def _count(self, outcome: Outcome) -> None:
-        if self.metrics is None:
-            return
-        if outcome.new_ticket:
-            self.metrics.ticket_filed(outcome.request_type)
-        if outcome.decision.startswith("no ack"):
-            self.metrics.acknowledgment("suppressed")
+            self.batches.count(finish(self.ctx, row, raw, prep, result))
 
     def purge(self) -> None:
         """Retention, about every ``retention_interval_seconds`` on the leader; never raises."""
@@ -278,29 +150,29 @@ class Daemon:
         before the oldest is filed and its acknowledgments delivered, so the worker always has
         mail to read while the daemon files, marks and delivers.
         """
-        before = self.processed
+        before = self.batches.processed
         waiting: deque[StagedBatch] = deque()
         try:
-            for batch in self.source.fetch_batches(self._last_uid, self.settings.batch_size):
-                waiting.append(self.stage(batch))
+            for batch in self.source.fetch_batches(self.batches.last_uid, self.settings.batch_size):
+                waiting.append(self.batches.stage(batch))
                 if len(waiting) > READ_AHEAD:
-                    self.complete(waiting.popleft())
+                    self.batches.complete(waiting.popleft())
                     if self.stop.is_set():
-                        return self.processed - before
+                        return self.batches.processed - before
                     self.acks_due()
             while waiting:
-                self.complete(waiting.popleft())
+                self.batches.complete(waiting.popleft())
                 if self.stop.is_set():
-                    return self.processed - before
+                    return self.batches.processed - before
                 if waiting:
                     self.acks_due()
         finally:
             for staged in waiting:  # a stop, an error or a lost leadership: not filed, left on the server
-                self.abandon(staged)
+                self.batches.abandon(staged)
         if self.stop.is_set():
-            return self.processed - before
+            return self.batches.processed - before
         self._polled()
-        return self.processed - before
+        return self.batches.processed - before
 
     def acks_due(self) -> None:
         """A batch's acknowledgments are committed: the courier's to send when it runs, else sent here."""
