@@ -33,3 +33,13 @@ def test_a_command_s_exit_status_passes_through() -> None:
     done = _triage("run", "--once", TRIAGE_BATCH_SIZE="-1")  # invalid settings: status 2, message on stderr
     assert done.returncode == 2
     assert done.stderr.startswith("triage: ")
+
+
+def test_under_a_profiler_the_exit_is_the_usual_one_and_its_report_is_written(tmp_path: Path) -> None:
+    """pyinstrument writes its report after the program ends: a fast exit would lose it."""
+    report = tmp_path / "profile.txt"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    done = subprocess.run([sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(report), "-m", "triage",
+                           "config"], env=base, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert report.exists() and "triage/cli" in report.read_text()  # the profiler saw the command run
