@@ -2,6 +2,8 @@
 
 The server (127.0.0.1:5432, user postgres, trust auth) is shared by everyone on the
 machine, so each test gets its own ``triage_t_<random>`` database and drops it after.
+Tests of ``db_url`` get a copy of a template migrated once per session (CREATE DATABASE
+... TEMPLATE); ``pg_url``/``pg_url_empty`` stay fresh, for the tests of the migrations.
 Tests skip with one clear line only when no server answers.
 """
 
@@ -9,9 +11,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    import psycopg
 
 ADMIN_DSN = os.environ.get("TRIAGE_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 
@@ -40,13 +47,30 @@ def server_available() -> str | None:
     return None
 
 
-def create_database() -> tuple[str, str]:
-    """Create an empty database; returns (name, SQLAlchemy URL)."""
+def create_database(template: str | None = None) -> tuple[str, str]:
+    """Create an empty database, or a copy of ``template``; returns (name, SQLAlchemy URL)."""
     name = f"triage_t_{secrets.token_hex(6)}"
+    sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
     with _admin_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        _execute_while_template_busy(conn, sql)
     user, server = _server()
     return name, f"postgresql+psycopg://{user}@{server}/{name}"
+
+
+def _execute_while_template_busy(conn: psycopg.Connection[Any], sql: str, deadline_s: float = 10.0) -> None:
+    """Run ``sql``, retrying while the template still has a session: a closed client's
+    backend exits asynchronously, so the server can see it for a few milliseconds more."""
+    import psycopg.errors
+
+    give_up = time.monotonic() + deadline_s
+    while True:
+        try:
+            conn.execute(sql)
+            return
+        except psycopg.errors.ObjectInUse:
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(0.01)
 
 
 def drop_database(name: str) -> None:
@@ -57,6 +81,22 @@ def drop_database(name: str) -> None:
             (name,),
         )
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """Name of a database migrated once (by Alembic, as always) for this session, dropped at its end.
+
+    Nothing stays connected to it: PostgreSQL copies a template only while it has no sessions.
+    """
+    from store.migrate import upgrade
+
+    name, url = create_database()
+    try:
+        upgrade(url)  # its engine uses NullPool and is disposed: no connection is left open
+        yield name
+    finally:
+        drop_database(name)
 
 
 @pytest.fixture
