@@ -71,9 +71,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc), deepest last."""
-    parents: dict[int, list[int]] = {}
+def _live_members(group: int) -> list[int]:
+    """Processes of process group ``group`` (from /proc), zombies left out: they hold no socket."""
+    out: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -81,14 +81,9 @@ def _descendants(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry.name))
-    out: list[int] = []
-    todo = [pid]
-    while todo:
-        kids = parents.get(todo.pop(), [])
-        out.extend(kids)
-        todo.extend(kids)
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == group and fields[0] != "Z":
+            out.append(int(entry.name))
     return out
 
 
@@ -127,7 +122,7 @@ class DovecotServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [str(DOVECOT), "-F", "-c", str(self.root / "dovecot.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -142,19 +137,29 @@ class DovecotServer:
         raise RuntimeError("dovecot did not start listening")
 
     def stop(self) -> None:
-        """Stop the master and the session processes it spawned (which otherwise outlive it)."""
+        """Stop the master, which tells its children, then whatever of its process group outlives it."""
         if self.proc is not None and self.proc.poll() is None:
-            children = _descendants(self.proc.pid)
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-            for pid in children:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            self._kill_group()
         self.proc = None
+
+    def _kill_group(self) -> None:
+        """SIGKILL every process of the server's group (it leads its own session) and wait until none is left."""
+        assert self.proc is not None
+        group = self.proc.pid
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            self.proc.poll()
+            if not _live_members(group):
+                return
+            time.sleep(0.01)
 
     def restart(self) -> None:
         """Stop and start again on the same port: every client connection is cut."""
@@ -219,7 +224,10 @@ class DovecotServer:
         }
 
     def cleanup(self) -> None:
-        self.stop()
+        """Kill the server outright: its files go next, so a graceful stop (a second per test) buys nothing."""
+        if self.proc is not None and self.proc.poll() is None:
+            self._kill_group()
+        self.proc = None
         shutil.rmtree(self.root, ignore_errors=True)
 
 
