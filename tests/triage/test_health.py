@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from store.db import make_engine, session_scope
 from store.models import MailboxState, Outbox, utcnow
-from triage.health import check_health
+from triage.health import Watched, check_health, watched_mailboxes
 from triage.settings import Settings, load_settings
 
 
@@ -42,6 +42,36 @@ def test_newest_folder_poll_counts_per_mailbox(engine: Engine, settings: Setting
     _state(engine, "le", timedelta(hours=2), folder="Old")
     _state(engine, "le", timedelta(seconds=5), folder="INBOX")
     assert check_health(engine, settings).ok
+
+
+def test_a_mailbox_removed_from_the_configuration_is_history(engine: Engine, settings: Settings) -> None:
+    _state(engine, "gone", timedelta(hours=2))
+    _state(engine, "le", timedelta(seconds=5))
+    assert check_health(engine, settings, watched=[Watched("le", 60)]).ok
+    h = check_health(engine, settings)  # without the watched list, every mailbox polled once counts
+    assert not h.ok and "'gone' last polled" in h.reason
+
+
+def test_a_watched_mailbox_without_polls_is_unhealthy(engine: Engine, settings: Settings) -> None:
+    _state(engine, "other", timedelta(seconds=5))
+    h = check_health(engine, settings, watched=[Watched("other", 60), Watched("le", 60)])
+    assert not h.ok and h.reason == "mailbox 'le' never polled"
+
+
+def test_each_mailbox_is_judged_by_its_own_poll_interval(engine: Engine, settings: Settings) -> None:
+    _state(engine, "slow", timedelta(seconds=250))
+    assert check_health(engine, settings, watched=[Watched("slow", 100)]).ok
+    h = check_health(engine, settings, watched=[Watched("slow", 60)])
+    assert not h.ok and "limit 180s" in h.reason
+
+
+def test_watched_mailboxes_are_the_configured_ones(settings: Settings) -> None:
+    assert [w.name for w in watched_mailboxes(settings)] == [f"{settings.imap_user}@{settings.imap_host}"]
+    many = settings.model_copy(update={"source": "imap", "mailboxes": [
+        {"name": "le", "imap_user": "a", "imap_password": "x"},
+        {"name": "eu-rep", "imap_user": "b", "imap_password": "y"},
+    ]})
+    assert watched_mailboxes(many) == [Watched("le", settings.poll_seconds), Watched("eu-rep", settings.poll_seconds)]
 
 
 def _outbox(engine: Engine, status: str, attempts: int, age: timedelta) -> None:
@@ -116,7 +146,10 @@ def test_cli_exit_codes_and_one_line(
     assert code == 1 and err.strip().splitlines() == [
         "unhealthy: mailbox never polled (no mailbox state in the database)"
     ]
-    _state(engine, "le", timedelta(seconds=2))
+    _state(engine, "gone", timedelta(days=30))  # a mailbox no longer configured: history, not a fault
+    [watched] = watched_mailboxes(load_settings())  # the CLI's own settings (the environment set by _cli)
+    assert _cli(db_url, tmp_path, monkeypatch, capsys)[:2] == (1, "")
+    _state(engine, watched.name, timedelta(seconds=2))
     assert _cli(db_url, tmp_path, monkeypatch, capsys)[:2] == (0, "healthy\n")
 
 

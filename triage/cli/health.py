@@ -10,7 +10,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from triage.health import check_health
+from triage.health import check_health, watched_mailboxes
+from triage.mailboxes import MailboxError
 from triage.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -42,7 +43,13 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unhealthy: {engine}", file=sys.stderr)
         return 1
     try:
-        result = check_health(engine, settings)
+        watched = watched_mailboxes(settings)
+    except MailboxError as exc:
+        engine.dispose()
+        print(f"unhealthy: configuration: {exc}", file=sys.stderr)
+        return 1
+    try:
+        result = check_health(engine, settings, watched=watched)
     finally:
         engine.dispose()
     if result.ok:
