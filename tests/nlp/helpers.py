@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,13 @@ def part1_extractor(**config: Any) -> Extractor:
     ex = Extractor(NlpConfig(**config))
     ex.components = [(n, c) for n, c in ex.components if n in PART1]
     return ex
+
+
+def part1_of(ex: Extractor) -> Extractor:
+    """``ex`` restricted to this part's components; shares its loaded models and data."""
+    part = copy.copy(ex)
+    part.components = [(n, c) for n, c in ex.components if n in PART1]
+    return part
 
 
 def run(ex: Extractor, msg: MessageInput) -> Extraction:

@@ -7,7 +7,7 @@ import pytest
 from nlp.extractor import Extractor
 from nlp.gazetteer import fold, load_agencies
 from nlp.types import MessageInput
-from tests.nlp.helpers import fixture_input, part1_extractor
+from tests.nlp.helpers import fixture_input, part1_extractor, part1_of
 
 EU = [
     "AT",
@@ -143,12 +143,10 @@ def test_sign_off_line_at_end_of_body_counts(ex: Extractor) -> None:
     assert ex.extract(mail(body)).agency == "Hampshire and Isle of Wight Constabulary"
 
 
-def test_statistical_ner_fallback_when_installed() -> None:
-    from nlp.models import ner_models
-
-    if not ner_models({}, True):
+def test_statistical_ner_fallback_when_installed(full_extractor: Extractor) -> None:
+    if not full_extractor.resources["spacy_ner"]:
         pytest.skip("no spaCy pipeline installed")
-    ex = part1_extractor(use_spacy=True)
+    ex = part1_of(full_extractor)
     body = "We request subscriber records for @x.\n\nSincerely,\nOfficer P. Example\nMaple Grove Police Department\n"
     r = ex.extract(mail(body, sender="p@maplegrove-example.org"))
     assert r.agency is not None and "Maple Grove Police Department" in r.agency

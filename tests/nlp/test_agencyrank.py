@@ -11,7 +11,7 @@ import pytest
 from nlp.agencyrank import is_rank_line
 from nlp.extractor import Extractor
 from nlp.types import MessageInput
-from tests.nlp.helpers import part1_extractor
+from tests.nlp.helpers import part1_extractor, part1_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
 
@@ -37,15 +37,13 @@ def test_signature_unit_skips_the_rank_line(ex: Extractor, case: dict[str, Any])
     assert r.agency == case["agency"]
 
 
-def test_entity_across_signature_lines_keeps_its_first_line() -> None:
+def test_entity_across_signature_lines_keeps_its_first_line(full_extractor: Extractor) -> None:
     """spaCy may run an ORG entity over the unit lines below the agency: the agency is one line."""
-    from nlp.models import ner_models
-
-    if not ner_models({}, True):
+    if not full_extractor.resources["spacy_ner"]:
         pytest.skip("no spaCy pipeline installed")
     sig = "Sgt. Kevin Example\nArlington County Police Department\nCriminal Intelligence Division\nCase 26-0001234\n"
     body = "We request the subscriber records of the account @x.\n\n" + sig
-    r = part1_extractor(use_spacy=True).extract(MessageInput(subject="Request", from_address="p@x.org", text=body))
+    r = part1_of(full_extractor).extract(MessageInput(subject="Request", from_address="p@x.org", text=body))
     assert r.agency == "Arlington County Police Department"
 
 

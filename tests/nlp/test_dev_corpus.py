@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from nlp.extractor import Extractor
 from tests.nlp.corpus_scoring import SCORER, SHARED, score_corpus
 
 DEV = SHARED / "corpus" / "dev"
@@ -36,8 +37,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
-    return score_corpus(DEV, tmp_path_factory.mktemp("dev"))
+def scores(tmp_path_factory: pytest.TempPathFactory, full_extractor: Extractor) -> dict[str, float]:
+    return score_corpus(DEV, tmp_path_factory.mktemp("dev"), full_extractor)
 
 
 @pytest.mark.parametrize(("figure", "floor"), sorted(FLOORS.items()))

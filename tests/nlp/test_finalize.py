@@ -47,17 +47,17 @@ def test_unverified_or_unknown_senders_stay_not_law_enforcement() -> None:
     assert no_agency.result.request_type == "not_law_enforcement"
 
 
-def test_free_mail_posing_as_an_agency_is_labelled_by_its_claim() -> None:
+def test_free_mail_posing_as_an_agency_is_labelled_by_its_claim(full_extractor: Extractor) -> None:
     """SCHEMA: a mail posing as an authority keeps the type it claims, with sender_verified false."""
     from tests.nlp.helpers import fixture_input
 
-    r = Extractor(NlpConfig()).extract(fixture_input("freemail_claims_police.eml"))
+    r = full_extractor.extract(fixture_input("freemail_claims_police.eml"))
     assert (r.request_type, r.sender_verified) == ("data_disclosure", False)
     assert r.agency == "Metropolitan Police Service"
 
 
-def test_private_person_naming_the_police_stays_not_law_enforcement() -> None:
+def test_private_person_naming_the_police_stays_not_law_enforcement(full_extractor: Extractor) -> None:
     from tests.nlp.helpers import fixture_input
 
-    r = Extractor(NlpConfig()).extract(fixture_input("freemail_citizen_mentions_police.eml"))
+    r = full_extractor.extract(fixture_input("freemail_citizen_mentions_police.eml"))
     assert (r.request_type, r.sender_verified) == ("not_law_enforcement", None)

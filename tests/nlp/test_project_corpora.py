@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from nlp.extractor import Extractor
 from tests.nlp.corpus_scoring import SCORER, score_corpus
 
 CORPORA = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
@@ -30,13 +31,15 @@ def _spec(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def scores(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, float]]:
+def scores(
+    tmp_path_factory: pytest.TempPathFactory, full_extractor: Extractor
+) -> Callable[[str], dict[str, float]]:
     """Each set scored once for the module, on first use (a -k selection of one set scores one)."""
     done: dict[str, dict[str, float]] = {}
 
     def score(name: str) -> dict[str, float]:
         if name not in done:
-            done[name] = score_corpus(CORPORA / name, tmp_path_factory.mktemp(name))
+            done[name] = score_corpus(CORPORA / name, tmp_path_factory.mktemp(name), full_extractor)
         return done[name]
 
     return score
