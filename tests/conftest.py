@@ -55,12 +55,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     0.1-0.2 s each); the tests of the migrations themselves use fresh databases (pg_url, tmp_path).
     """
     if TEST_DATABASE == "postgres":
-        from tests.servers.postgres import create_database, drop_database, server_available
+        from tests.servers.postgres import drop_database, server_available
 
         reason = server_available()
         if reason is not None:
             pytest.skip(f"TRIAGE_TEST_DATABASE=postgres but no PostgreSQL server answers: {reason}")
-        name, url = create_database(template=request.getfixturevalue("pg_template"))
+        name, url = request.getfixturevalue("pg_template_copies").take()
         try:
             yield url
         finally:
