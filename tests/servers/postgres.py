@@ -9,6 +9,7 @@ Tests skip with one clear line only when no server answers.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import secrets
@@ -86,28 +87,30 @@ def drop_database(name: str) -> None:
 
 
 class TemplateCopies:
-    """Copies of a migrated template, each made by a worker thread while the previous test runs.
+    """Copies of a migrated template, made ``ahead`` by worker threads while the tests run.
 
     CREATE DATABASE ... TEMPLATE writes the whole database (system catalogs included) through
-    the WAL: 0.1-0.3 s of server I/O per test, which here overlaps the test before instead of
-    adding to it. Each copy goes to one test, which drops it; the spare left at the end is dropped.
+    the WAL: 0.1-0.3 s of server I/O per test, which here overlaps the tests before instead of
+    adding to it (two at a time keep up with runs of short tests better than one). Each copy goes
+    to one test, which drops it; the spares left at the end are dropped.
     """
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, ahead: int = 2) -> None:
         self.template = template
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-template-copies")
-        self._spare: Future[tuple[str, str]] | None = None
+        self._worker = ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="pg-template-copies")
+        self._spares: collections.deque[Future[tuple[str, str]]] = collections.deque()
+        self.ahead = ahead
 
     def take(self) -> tuple[str, str]:
         """(name, URL) of a fresh copy, for the caller to drop."""
-        ready = self._spare or self._worker.submit(create_database, self.template)
-        self._spare = self._worker.submit(create_database, self.template)
-        return ready.result()
+        while len(self._spares) < self.ahead + 1:
+            self._spares.append(self._worker.submit(create_database, self.template))
+        return self._spares.popleft().result()
 
     def close(self) -> None:
-        if self._spare is not None:
+        for spare in self._spares:
             with contextlib.suppress(Exception):  # a copy that failed to be made needs no drop
-                drop_database(self._spare.result()[0])
+                drop_database(spare.result()[0])
         self._worker.shutdown()
 
 
