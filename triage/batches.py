@@ -143,10 +143,6 @@ class Batches:
             staged.future.cancel()
         self._release([entry.row for entry in staged.entries])
 
-    def handle_batch(self, batch: list[Fetched]) -> None:
-        """Archive, file and mark one batch (no overlap with another batch)."""
-        self.complete(self.stage(batch))
-
     def _release(self, rows: list[RawMessage]) -> None:
         """Stopping mid-batch: forget the archive rows of messages not filed (they stay on the server)."""
         ids = [row.id for row in rows if row.id is not None and row.state == "archived"]

@@ -26,7 +26,6 @@ from triage.batches import Batches, LeadershipLost, StagedBatch
 from triage.courier import Courier
 from triage.leader import LeaderElector
 from triage.mailbox import Source, SourceError, make_source
-from triage.mailbox.base import Fetched
 from triage.metrics import Metrics
 from triage.pipeline import PipelineContext
 from triage.pipeline.page import page_repeats
@@ -69,10 +68,6 @@ class Daemon:
     def processed(self) -> int:
         """Messages filed by this daemon so far."""
         return self.batches.processed
-
-    def handle_batch(self, batch: list[Fetched]) -> None:
-        """Archive, file and mark one batch (no overlap with another batch)."""
-        self.batches.complete(self.batches.stage(batch))
 
     # --- signals
     def install_signal_handlers(self) -> None:
